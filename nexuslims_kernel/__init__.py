@@ -1,0 +1,3 @@
+"""NexusLIMS Hub: electron-microscopy sessions and files turned into searchable records."""
+
+__version__ = "0.1.0"

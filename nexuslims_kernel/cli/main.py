@@ -1,0 +1,104 @@
+"""The ``nxhub`` command: a click group whose sub-commands load on demand.
+
+Sub-commands live in their own modules and are imported only when invoked,
+so ``nxhub extract`` does not pay for SQLAlchemy and ``nxhub status`` does not
+pay for HyperSpy. Expected failures (:class:`NxhubError`) print one line to
+stderr and exit with the error's code; anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from nexuslims_kernel import __version__
+from nexuslims_kernel.errors import NxhubError
+
+# name -> "module:attribute" of a click command or group; imported lazily.
+COMMANDS: dict[str, str] = {
+    "init": "nexuslims_kernel.cli.setup_cmd:init",
+    "config": "nexuslims_kernel.cli.setup_cmd:config",
+    "db": "nexuslims_kernel.cli.db_cmd:db",
+    "status": "nexuslims_kernel.cli.setup_cmd:status",
+    "instruments": "nexuslims_kernel.cli.instruments_cmd:instruments",
+    "users": "nexuslims_kernel.cli.people_cmd:users",
+    "groups": "nexuslims_kernel.cli.people_cmd:groups",
+    "projects": "nexuslims_kernel.cli.people_cmd:projects",
+    "sessions": "nexuslims_kernel.cli.sessions_cmd:sessions",
+}
+
+HELP: dict[str, str] = {
+    "init": "Create the data directory and an up-to-date database.",
+    "config": "Show every setting, its value and where it comes from.",
+    "db": "Migrate or inspect the database schema.",
+    "status": "Summarise the hub: database, instruments, sessions by status.",
+    "instruments": "Add, list, edit instruments and issue Logger tokens.",
+    "users": "Add and list people.",
+    "groups": "Manage groups and their members.",
+    "projects": "Add and list projects.",
+    "sessions": "List and inspect instrument sessions.",
+}
+
+
+def register(name: str, target: str, help_text: str) -> None:
+    """Let a later stage add a lazily loaded sub-command."""
+    COMMANDS[name] = target
+    HELP[name] = help_text
+
+
+class LazyGroup(click.Group):
+    """A group that imports a sub-command's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attr = target.split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, HELP.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="nxhub")
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="NXHUB_DATA_DIR", help="Data directory (default: NXHUB_DATA_DIR or ~/.local/share/nexuslims-hub).")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables.")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
+    """NexusLIMS Hub: turn microscope sessions and files into searchable records."""
+    ctx.ensure_object(dict)
+    ctx.obj["json"] = as_json
+    ctx.obj["data_dir"] = data_dir
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning expected errors into one line and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="nxhub", standalone_mode=False)
+    except NxhubError as exc:
+        click.echo(f"nxhub: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("nxhub: aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("nxhub: interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

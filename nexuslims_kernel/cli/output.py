@@ -1,0 +1,73 @@
+"""Shared CLI plumbing: settings from the global options, tables or JSON out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import click
+
+from nexuslims_kernel.config import Settings, get_settings, load_settings, set_settings
+
+
+def settings_for(ctx: click.Context) -> Settings:
+    """Settings with the ``--data-dir`` option applied (loaded once per process)."""
+    root = ctx.find_root()
+    obj = root.obj or {}
+    if "settings" not in obj:
+        data_dir = obj.get("data_dir")
+        settings = load_settings(overrides={"data_dir": data_dir}) if data_dir else get_settings()
+        set_settings(settings)
+        obj["settings"] = settings
+        root.obj = obj
+    return obj["settings"]
+
+
+def wants_json(ctx: click.Context) -> bool:
+    root = ctx.find_root()
+    return bool((root.obj or {}).get("json"))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "value") and not isinstance(value, (str, int, float)):
+        return value.value  # enums
+    return value
+
+
+def dump_json(data: Any) -> None:
+    click.echo(json.dumps(data, default=_jsonable, indent=2, ensure_ascii=False))
+
+
+def emit(ctx: click.Context, rows: Sequence[dict[str, Any]], columns: Iterable[str], title: str | None = None) -> None:
+    """Print rows as a rich table, or as a JSON list with ``--json``."""
+    if wants_json(ctx):
+        dump_json([{k: _jsonable(v) for k, v in row.items()} for row in rows])
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    cols = list(columns)
+    table = Table(title=title, show_lines=False)
+    for col in cols:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if row.get(c) is None else str(_jsonable(row.get(c))) for c in cols])
+    Console(soft_wrap=True).print(table)
+    if not rows:
+        click.echo("(none)")
+
+
+def emit_one(ctx: click.Context, obj: dict[str, Any]) -> None:
+    """Print one object as key: value lines, or as a JSON object with ``--json``."""
+    if wants_json(ctx):
+        dump_json({k: _jsonable(v) for k, v in obj.items()})
+        return
+    width = max((len(k) for k in obj), default=0)
+    for key, value in obj.items():
+        click.echo(f"{key.ljust(width)}  {'' if value is None else _jsonable(value)}")

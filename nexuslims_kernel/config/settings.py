@@ -1,0 +1,271 @@
+"""The one settings object: defaults < TOML file < ``NXHUB_*`` env vars < overrides.
+
+Every other module reads configuration through :func:`get_settings`, never
+through ``os.environ``, so that a facility can see every knob in one place
+(the README's configuration table is generated from these dataclasses).
+
+Environment names: top-level fields are ``NXHUB_<FIELD>``, section fields
+``NXHUB_<SECTION>_<FIELD>`` (e.g. ``NXHUB_EXTRACT_PREVIEW_SIZE``).
+The TOML file is ``$NXHUB_CONFIG`` or ``<data_dir>/nxhub.toml`` when present.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from nexuslims_kernel.errors import ConfigError
+
+ENV_PREFIX = "NXHUB_"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "nexuslims-hub"
+
+
+@dataclass(frozen=True)
+class ExtractSettings:
+    """Metadata and preview extraction (``nexuslims_kernel.extract``)."""
+
+    preview_size: int = field(default=512, metadata={"doc": "Longest side of thumbnails, px", "min": 16, "max": 8192})
+    timeout_s: float = field(default=120.0, metadata={"doc": "Wall-time limit per file, s", "min": 0.1})
+    memory_mb: int = field(default=1200, metadata={"doc": "Address-space limit per extraction worker, MiB", "min": 128})
+    workers: int = field(default=0, metadata={"doc": "Extraction worker processes (0 = number of CPUs)", "min": 0})
+    profiles_file: Path | None = field(default=None, metadata={"doc": "TOML file of per-instrument metadata fixes"})
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Record building and the work queue (``nexuslims_kernel.build``)."""
+
+    grace_before_s: float = field(default=300.0, metadata={"doc": "Files this long before a session's start still belong to it, s", "min": 0})
+    grace_after_s: float = field(default=300.0, metadata={"doc": "Files this long after a session's end still belong to it, s", "min": 0})
+    no_files_wait_s: float = field(default=7200.0, metadata={"doc": "Wait for late uploads before marking a session NO_FILES, s", "min": 0})
+    heartbeat_s: float = field(default=10.0, metadata={"doc": "Worker heartbeat interval while building, s", "min": 0.05})
+    reclaim_after_s: float = field(default=120.0, metadata={"doc": "A BUILDING session with no heartbeat for this long is reclaimed, s", "min": 0.1})
+    max_attempts: int = field(default=3, metadata={"doc": "Builds tried before a session stays in ERROR", "min": 1})
+    activity_sensitivity: float = field(default=1.0, metadata={"doc": "Higher splits a session into more activities", "min": 0.01})
+    settle_s: float = field(default=5.0, metadata={"doc": "A file must be unchanged this long before it is indexed, s", "min": 0})
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """The tornado API service (``nexuslims_kernel.api``)."""
+
+    host: str = field(default="127.0.0.1", metadata={"doc": "Address the API listens on"})
+    port: int = field(default=8000, metadata={"doc": "Port the API listens on", "min": 1, "max": 65535})
+    auth: str = field(default="standalone", metadata={"doc": "standalone (own tokens) or jupyterhub (hub OAuth and tokens)", "choices": ("standalone", "jupyterhub")})
+    max_body_bytes: int = field(default=1_048_576, metadata={"doc": "Largest accepted request body, bytes", "min": 1024})
+    base_path: str = field(default="/", metadata={"doc": "URL prefix (set by JupyterHub for services)"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All of NexusLIMS Hub's configuration."""
+
+    data_dir: Path = field(default_factory=_default_data_dir, metadata={"doc": "Holds the SQLite DB, previews and exported records"})
+    database_url: str = field(default="", metadata={"doc": "SQLAlchemy URL; default sqlite:///<data_dir>/nxhub.db"})
+    previews_dir: Path | None = field(default=None, metadata={"doc": "Thumbnails; default <data_dir>/previews"})
+    records_dir: Path | None = field(default=None, metadata={"doc": "Exported records; default <data_dir>/records"})
+    log_level: str = field(default="INFO", metadata={"doc": "DEBUG, INFO, WARNING or ERROR", "choices": ("DEBUG", "INFO", "WARNING", "ERROR")})
+    extract: ExtractSettings = field(default_factory=ExtractSettings)
+    build: BuildSettings = field(default_factory=BuildSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+
+    # Derived locations: always absolute, never None after loading.
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'nxhub.db'}"
+
+    @property
+    def previews_path(self) -> Path:
+        return self.previews_dir or self.data_dir / "previews"
+
+    @property
+    def records_path(self) -> Path:
+        return self.records_dir or self.data_dir / "records"
+
+
+SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in ("extract", "build", "api")}
+_SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": ApiSettings}
+
+
+def _coerce(value: Any, hint: Any, where: str) -> Any:
+    """Turn a TOML/env value into the field's type, or raise a ConfigError."""
+    if isinstance(hint, str):
+        hint = eval(hint, vars(typing) | {"Path": Path})  # noqa: S307 - our own annotations only
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        if value in (None, "") and type(None) in args:
+            return None
+        hint = next(a for a in args if a is not type(None))
+    try:
+        if hint is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if hint is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(str(value).strip()) if isinstance(value, str) else int(value)
+        if hint is float:
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        if hint is Path:
+            return Path(str(value)).expanduser()
+        if hint is str:
+            if not isinstance(value, str):
+                raise ValueError
+            return value
+    except (TypeError, ValueError):
+        kind = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(hint, str(hint))
+        raise ConfigError(f"{where}={value!r} is not {kind}") from None
+    return value
+
+
+def _check(obj: Any, where_prefix: str) -> None:
+    for f in dataclasses.fields(obj):
+        meta = f.metadata
+        value = getattr(obj, f.name)
+        where = f"{where_prefix}{f.name}"
+        if "min" in meta and value is not None and value < meta["min"]:
+            raise ConfigError(f"setting {where}={value!r} is below its minimum {meta['min']}")
+        if "max" in meta and value is not None and value > meta["max"]:
+            raise ConfigError(f"setting {where}={value!r} is above its maximum {meta['max']}")
+        if "choices" in meta and value not in meta["choices"]:
+            raise ConfigError(f"setting {where}={value!r} must be one of {', '.join(meta['choices'])}")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+
+
+def _apply(cls: type, values: Mapping[str, Any], source: str, prefix: str = "") -> Any:
+    """Build a frozen dataclass from ``values``, naming ``source`` in errors."""
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, raw in values.items():
+        if key not in known:
+            hint = f"; known: {', '.join(sorted(known))}"
+            raise ConfigError(f"unknown setting '{prefix}{key}' in {source}{hint}")
+        f = known[key]
+        if key in _SECTION_CLASSES and cls is Settings:
+            if not isinstance(raw, Mapping):
+                raise ConfigError(f"setting '{key}' in {source} must be a table [{key}]")
+            kwargs[key] = _apply(_SECTION_CLASSES[key], raw, source, prefix=f"{key}.")
+        else:
+            kwargs[key] = _coerce(raw, f.type, f"{prefix}{key} in {source}")
+    return cls(**kwargs)
+
+
+def _env_values(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Collect NXHUB_* variables into the nested layout of a TOML file."""
+    out: dict[str, Any] = {}
+    top = {f.name for f in dataclasses.fields(Settings)} - set(_SECTION_CLASSES)
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        key = name[len(ENV_PREFIX):].lower()
+        if key in top:
+            out[key] = value
+            continue
+        for section, cls in _SECTION_CLASSES.items():
+            if key.startswith(section + "_"):
+                sub = key[len(section) + 1:]
+                if sub in {f.name for f in dataclasses.fields(cls)}:
+                    out.setdefault(section, {})[sub] = value
+                    break
+    return out
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read settings from the environment and config file; raise ConfigError if wrong."""
+    env = os.environ if environ is None else environ
+    env_vals = _env_values(env)
+    over = dict(overrides or {})
+    # Where is the file? explicit NXHUB_CONFIG, else inside the data dir.
+    data_dir = Path(str(over.get("data_dir") or env_vals.get("data_dir") or _default_data_dir())).expanduser()
+    cfg_path = env.get(ENV_PREFIX + "CONFIG")
+    values: dict[str, Any] = {}
+    source = "defaults"
+    if cfg_path:
+        values = _read_toml(Path(cfg_path).expanduser())
+        source = cfg_path
+    elif (data_dir / "nxhub.toml").is_file():
+        values = _read_toml(data_dir / "nxhub.toml")
+        source = str(data_dir / "nxhub.toml")
+    # Validate each layer against the schema with its own name in errors.
+    _apply(Settings, values, source)
+    _apply(Settings, env_vals, "the environment (NXHUB_*)")
+    merged = _merge(_merge(values, env_vals), over)
+    settings = _apply(Settings, merged, "settings")
+    settings = dataclasses.replace(settings, data_dir=settings.data_dir.expanduser().resolve())
+    _check(settings, "")
+    for section in _SECTION_CLASSES:
+        _check(getattr(settings, section), f"{section}.")
+    url = settings.db_url
+    if not (url.startswith("sqlite") or url.startswith("postgresql")):
+        raise ConfigError(f"database_url {url.split('://')[0]}://... is not supported; use sqlite:/// or postgresql://")
+    return settings
+
+
+_current: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, loaded on first use."""
+    global _current
+    if _current is None:
+        _current = load_settings()
+    return _current
+
+
+def set_settings(settings: Settings | None) -> None:
+    """Install settings for this process (CLI options, tests); None reloads on next use."""
+    global _current
+    _current = settings
+
+
+def settings_table() -> list[tuple[str, str, str, str]]:
+    """(TOML key, env var, default, description) for every setting, for docs and `nxhub config`."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        if f.name in _SECTION_CLASSES:
+            for sf in dataclasses.fields(_SECTION_CLASSES[f.name]):
+                default = sf.default if sf.default is not dataclasses.MISSING else ""
+                rows.append((f"{f.name}.{sf.name}", f"NXHUB_{f.name.upper()}_{sf.name.upper()}", str(default), sf.metadata.get("doc", "")))
+        else:
+            default = f.default if f.default is not dataclasses.MISSING else "(see doc)"
+            rows.append((f.name, f"NXHUB_{f.name.upper()}", str(default), f.metadata.get("doc", "")))
+    return rows
