@@ -55,7 +55,7 @@ def emit(ctx: click.Context, rows: Sequence[dict[str, Any]], columns: Iterable[s
     cols = list(columns)
     table = Table(title=title, show_lines=False)
     for col in cols:
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*["" if row.get(c) is None else str(_jsonable(row.get(c))) for c in cols])
     Console(soft_wrap=True).print(table)
@@ -71,3 +71,13 @@ def emit_one(ctx: click.Context, obj: dict[str, Any]) -> None:
     width = max((len(k) for k in obj), default=0)
     for key, value in obj.items():
         click.echo(f"{key.ljust(width)}  {'' if value is None else _jsonable(value)}")
+
+
+def database_for(ctx: click.Context, check_schema: bool = True):  # noqa: ANN201 - avoids importing SQLAlchemy at start-up
+    """The configured database, refusing to run on an out-of-date schema."""
+    from nexuslims_kernel.db import get_database, require_current
+
+    db = get_database(settings_for(ctx).db_url)
+    if check_schema:
+        require_current(db)
+    return db

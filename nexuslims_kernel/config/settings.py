@@ -161,7 +161,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
 
 
-def _apply(cls: type, values: Mapping[str, Any], source: str, prefix: str = "") -> Any:
+def _apply(cls: type, values: Mapping[str, Any], source: str, prefix: str = "", env: bool = False) -> Any:
     """Build a frozen dataclass from ``values``, naming ``source`` in errors."""
     known = {f.name: f for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
@@ -173,9 +173,10 @@ def _apply(cls: type, values: Mapping[str, Any], source: str, prefix: str = "") 
         if key in _SECTION_CLASSES and cls is Settings:
             if not isinstance(raw, Mapping):
                 raise ConfigError(f"setting '{key}' in {source} must be a table [{key}]")
-            kwargs[key] = _apply(_SECTION_CLASSES[key], raw, source, prefix=f"{key}.")
+            kwargs[key] = _apply(_SECTION_CLASSES[key], raw, source, prefix=f"{key}.", env=env)
         else:
-            kwargs[key] = _coerce(raw, f.type, f"{prefix}{key} in {source}")
+            where = ENV_PREFIX + f"{prefix}{key}".replace(".", "_").upper() if env else f"{prefix}{key} in {source}"
+            kwargs[key] = _coerce(raw, f.type, where)
     return cls(**kwargs)
 
 
@@ -227,7 +228,7 @@ def load_settings(environ: Mapping[str, str] | None = None, overrides: Mapping[s
         source = str(data_dir / "nxhub.toml")
     # Validate each layer against the schema with its own name in errors.
     _apply(Settings, values, source)
-    _apply(Settings, env_vals, "the environment (NXHUB_*)")
+    _apply(Settings, env_vals, "the environment", env=True)
     merged = _merge(_merge(values, env_vals), over)
     settings = _apply(Settings, merged, "settings")
     settings = dataclasses.replace(settings, data_dir=settings.data_dir.expanduser().resolve())

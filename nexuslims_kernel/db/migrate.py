@@ -60,3 +60,9 @@ def require_current(db: Database) -> None:
     if have != want:
         state = "empty" if have is None else f"at revision {have}"
         raise DatabaseError(f"database {safe_url(db.url)} is {state}, the code needs {want}: run 'nxhub db upgrade'")
+
+
+def all_revisions() -> list[str]:
+    """Every shipped revision, oldest first."""
+    script = ScriptDirectory(str(MIGRATIONS))
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]

@@ -24,6 +24,7 @@ class SessionSource(enum.StrEnum):
     NEMO = "nemo"
     ICAL = "ical"
     INFERRED = "inferred"
+    MANUAL = "manual"  # entered by an admin with `nxhub sessions add`
 
 
 S = SessionStatus

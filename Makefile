@@ -1,0 +1,37 @@
+# The set-up contract: `make run` and `make test` on a fresh machine with Python 3.11+, Node/npm and git.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# Re-install when the dependency list changes.
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+DATA   ?= .nxhub-data
+PYTEST_ARGS ?=
+
+.PHONY: venv run test bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install --quiet -e ".[all]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## Start the local hub on the embedded default (SQLite, local files, demo data) at http://127.0.0.1:8000
+run: venv
+	NXHUB_DATA_DIR=$(DATA) $(BIN)/nxhub up
+
+## Run the whole test suite (SQLite and a real PostgreSQL; the EM corpus from ../shared when present)
+test: venv
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Benchmarks against NexusLIMS 2.8.0 and fixed goals, printing ratios measured in the same run
+bench: venv
+	$(BIN)/python -m benchmarks
+
+lint: venv
+	$(BIN)/python -m ruff check nexuslims_kernel tests benchmarks
+
+clean:
+	rm -rf $(VENV) .venv-bench-* .pytest_cache

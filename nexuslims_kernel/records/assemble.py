@@ -1,0 +1,177 @@
+"""Turn a session plus its extracted datasets into a stored :class:`Record`.
+
+:func:`write_record` runs inside the caller's transaction: if anything fails
+before the caller commits, the old record (if any) is untouched. A rebuild
+updates the existing row in place, so the record keeps its id (and any access
+changes an admin made); its activities and datasets are replaced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Sequence
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from nexuslims_kernel.db.base import utcnow
+from nexuslims_kernel.db.models import Activity, Dataset, InstrumentSession, Record, memberships
+from nexuslims_kernel.errors import InvalidInputError
+from nexuslims_kernel.records.header import build_header
+from nexuslims_kernel.records.inputs import DatasetInput
+from nexuslims_kernel.records.params import common_parameters, flatten
+from nexuslims_kernel.records.text import db_clean
+
+DATASET_TYPES = frozenset({"Image", "Spectrum", "SpectrumImage", "Diffraction", "Notes", "Misc", "Unknown"})
+# Normalised keys whose values are worth finding a record by.
+SEARCH_KEYS = ("instrument", "microscope", "operator", "detector", "signal_type", "mode", "acceleration_voltage", "magnification", "elements")
+
+
+def _preview_relpath(preview: str | None, previews_root: Path | None) -> str | None:
+    """The preview's path relative to ``previews_root`` (POSIX), or None if it is elsewhere."""
+    if not preview:
+        return None
+    path = Path(preview)
+    if not path.is_absolute():
+        return path.as_posix()
+    if previews_root is None:
+        return None
+    try:
+        return path.resolve().relative_to(previews_root.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
+def _first_group_id(sess: Session, person_id: int | None) -> int | None:
+    if person_id is None:
+        return None
+    return sess.scalar(select(memberships.c.group_id).where(memberships.c.person_id == person_id).order_by(memberships.c.group_id).limit(1))
+
+
+def _dataset_row(record_id: int, activity_id: int, item: DatasetInput, tz: str, previews_root: Path | None) -> Dataset:
+    res = item.result
+    dataset_type = res.dataset_type if res is not None and res.dataset_type in DATASET_TYPES else "Unknown"
+    name = item.basename
+    if res is not None and res.name and res.name != item.basename:
+        name = f"{item.basename} ({res.name})"
+    errors = [e for e in (item.file_error, res.error if res else None) if e]
+    return Dataset(
+        record_id=record_id,
+        activity_id=activity_id,
+        file_id=item.file_id,
+        relpath=db_clean(item.relpath),
+        signal_index=res.index if res is not None else 0,
+        name=db_clean(name),
+        dataset_type=dataset_type,
+        format=db_clean(item.format)[:40] if item.format else None,
+        acquired_at=item.acquired_at(tz),
+        file_size=item.size,
+        file_mtime=item.mtime,
+        shape=[int(n) for n in (res.shape if res else [])],
+        dtype=db_clean(res.dtype)[:40] if res is not None and res.dtype else None,
+        meta=db_clean(res.metadata if res else {}),
+        raw_metadata=db_clean(res.raw_metadata if res else {}),
+        preview_path=_preview_relpath(res.preview if res else None, previews_root),
+        warnings=db_clean(list(res.warnings) if res else []),
+        error=db_clean("; ".join(errors)) if errors else None,
+        companions=db_clean(list(item.companions)),
+    )
+
+
+def _search_text(header: dict[str, Any], activities: Sequence[Sequence[DatasetInput]]) -> str:
+    """Words a user may search the record by, one distinct phrase per line."""
+    parts: list[str] = [header["title"], header.get("motivation") or "", header.get("note") or ""]
+    for who in header["experimenters"] + header["collaborators"]:
+        parts += [who.get("username") or "", who["name"]]
+    for sample in header["samples"]:
+        parts += [sample.get("name") or "", sample.get("description") or "", " ".join(sample["elements"])]
+    inst = header["instrument"]
+    parts += [inst["name"], inst["display_name"], inst.get("location") or ""]
+    if header["project"]:
+        parts += [header["project"]["name"], header["project"].get("title") or ""]
+    for items in activities:
+        for item in items:
+            parts += [item.basename, item.format or ""]
+            if item.result is not None:
+                parts += [item.result.name, item.result.dataset_type]
+            flat = flatten(item.metadata)
+            for key, value in flat.items():
+                if key.split(".")[0] in SEARCH_KEYS:
+                    parts.append(str(value["value"]) if isinstance(value, dict) else str(value))
+    seen: dict[str, None] = {}
+    for part in parts:
+        part = " ".join(str(part).split())
+        if part:
+            seen.setdefault(part, None)
+    return db_clean("\n".join(seen))
+
+
+def write_record(
+    sess: Session,
+    session: InstrumentSession,
+    activities: list[list[DatasetInput]],
+    warnings: list[str],
+    previews_root: Path | None = None,
+) -> Record:
+    """Create or replace the record of ``session`` (inside the caller's transaction).
+
+    ``activities`` are the session's datasets already split into acquisition
+    activities (empty activities are dropped). Preview paths are stored
+    relative to ``previews_root`` (default: ``settings.previews_path``).
+    """
+    if session.id is None:
+        raise InvalidInputError("write_record needs a session that is already in the database")
+    if previews_root is None:
+        from nexuslims_kernel.config import get_settings
+
+        previews_root = get_settings().previews_path
+    instrument, person, project = session.instrument, session.person, session.project
+    tz = instrument.timezone or "UTC"
+    activities = [list(a) for a in activities if a]
+    header = db_clean(build_header(session, instrument, person, project))
+    times = [t for items in activities for t in (i.acquired_at(tz) for i in items) if t is not None]
+    record = sess.scalar(select(Record).where(Record.session_id == session.id).with_for_update())
+    now = utcnow()
+    if record is None:
+        group_id = project.group_id if project is not None and project.group_id else _first_group_id(sess, session.person_id)
+        record = Record(session_id=session.id, owner_id=session.person_id, group_id=group_id, is_public=False, created_at=now)
+        sess.add(record)
+    else:
+        # Children go first so the replacement never mixes old and new datasets.
+        sess.execute(delete(Dataset).where(Dataset.record_id == record.id))
+        sess.execute(delete(Activity).where(Activity.record_id == record.id))
+        sess.expire(record, ["activities", "datasets"])
+    record.instrument_id = instrument.id
+    record.title = header["title"]
+    record.start = session.start or (min(times) if times else None)
+    record.end = session.end or (max(times) if times else None)
+    record.header = header
+    record.warnings = db_clean([str(w) for w in warnings])
+    record.n_datasets = sum(len(items) for items in activities)
+    record.search_text = _search_text(header, activities)
+    record.built_at = now
+    record.updated_at = now
+    sess.flush()
+    for seq, items in enumerate(sorted(activities, key=lambda a: _activity_key(a, tz)), start=1):
+        stamps = [t for t in (i.acquired_at(tz) for i in items) if t is not None]
+        activity = Activity(
+            record_id=record.id,
+            seq=seq,
+            start=min(stamps) if stamps else None,
+            end=max(stamps) if stamps else None,
+            setup=db_clean(common_parameters(i.metadata for i in items)),
+        )
+        sess.add(activity)
+        sess.flush()
+        ordered = sorted(items, key=lambda i: (i.acquired_at(tz) or dt.datetime.max.replace(tzinfo=dt.timezone.utc), i.relpath, i.result.index if i.result else 0))
+        sess.add_all([_dataset_row(record.id, activity.id, item, tz, previews_root) for item in ordered])
+    sess.flush()
+    sess.expire(record, ["activities", "datasets"])
+    return record
+
+
+def _activity_key(items: Sequence[DatasetInput], tz: str) -> tuple[dt.datetime, str]:
+    stamps = [t for t in (i.acquired_at(tz) for i in items) if t is not None]
+    return (min(stamps) if stamps else dt.datetime.max.replace(tzinfo=dt.timezone.utc), min(i.relpath for i in items))
+

@@ -1,0 +1,199 @@
+"""RO-Crate 1.1 zip of a record: ``ro-crate-metadata.json``, the record as JSON and XML,
+its previews and (optionally) its data files.
+
+The zip is written straight to the given file object (which need not be
+seekable: entries then carry data descriptors), each file copied in chunks,
+so a large record is never staged in a temp file or held in memory. The root
+Dataset's ``hasPart`` lists exactly the files present in the zip; datasets
+whose files are not included are still described (``#dataset-<id>``).
+Paths are confined: a path with ``..`` or a symlink leading out of its root is
+left out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import IO, Any, Iterator, Mapping
+
+from nexuslims_kernel.records.exporters.spec import ExporterSpec, as_json
+from nexuslims_kernel.records.exporters.xml import to_xml
+
+CONTEXT = "https://w3id.org/ro/crate/1.1/context"
+CONFORMS = "https://w3id.org/ro/crate/1.1"
+METADATA = "ro-crate-metadata.json"
+CHUNK = 1 << 20
+MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp", "json": "application/json", "xml": "application/xml"}
+
+
+def _safe_relpath(relpath: str | None) -> PurePosixPath | None:
+    """``relpath`` as a clean relative path, or None if it is absolute or climbs out."""
+    if not relpath:
+        return None
+    parts = [p for p in PurePosixPath(str(relpath).replace("\\", "/")).parts if p not in ("", ".")]
+    if not parts or parts[0] == "/" or ".." in parts:
+        return None
+    return PurePosixPath(*parts)
+
+
+def _inside(root: Path | None, rel: PurePosixPath | None) -> Path | None:
+    """The regular file ``root/rel`` if it exists and really lies under ``root`` (symlinks resolved)."""
+    if root is None or rel is None:
+        return None
+    base = Path(root).resolve()
+    path = (base / rel).resolve()
+    if not path.is_relative_to(base) or not path.is_file():
+        return None
+    return path
+
+
+def _zinfo(name: str, when: dt.datetime, compress: int) -> zipfile.ZipInfo:
+    stamp = max(when, dt.datetime(1980, 1, 2, tzinfo=dt.timezone.utc))
+    info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _copy(zf: zipfile.ZipFile, src: Path, arcname: str) -> int:
+    stat = src.stat()
+    info = _zinfo(arcname, dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc), zipfile.ZIP_STORED)
+    with src.open("rb") as fin, zf.open(info, "w", force_zip64=stat.st_size > 0x7FFFFFFF) as fout:
+        shutil.copyfileobj(fin, fout, CHUNK)
+    return stat.st_size
+
+
+def _ts(value: str | None) -> dt.datetime:
+    return dt.datetime.fromisoformat(value) if value else dt.datetime.now(dt.timezone.utc)
+
+
+def _people(header: Mapping[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for n, who in enumerate(header.get("experimenters") or [], start=1):
+        ident = f"#person-{who['username']}" if who.get("username") else f"#person-{n}"
+        out.append({"@id": ident, "@type": "Person", "name": who.get("name") or who.get("username")})
+    return out
+
+
+def _datasets(data: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
+    for act in data.get("activities") or []:
+        for ds in act.get("datasets") or []:
+            yield act, ds
+
+
+def write_rocrate(record: Any, fileobj: IO[bytes], previews_root: Path | str | None = None, include_data: bool = False, store_root: Path | str | None = None) -> None:
+    """Write the RO-Crate zip of ``record`` to ``fileobj`` (binary, seekable or not).
+
+    ``previews_root`` is where preview paths are relative to (default: the
+    configured previews path); data files are read from ``store_root`` (the
+    instrument's file store) when ``include_data`` is true.
+    """
+    data = as_json(record)
+    if previews_root is None:
+        from nexuslims_kernel.config import get_settings
+
+        previews_root = get_settings().previews_path
+    when = _ts(data.get("built_at"))
+    header = data.get("header") or {}
+    people = _people(header)
+    inst = data["instrument"]
+    inst_id = f"#instrument-{inst['name']}"
+    graph: list[dict[str, Any]] = []
+    has_part: list[dict[str, str]] = []
+    added: set[str] = set()  # files written to the zip
+    described: set[str] = set()  # dataset entities in the graph
+    with zipfile.ZipFile(fileobj, "w", allowZip64=True) as zf:
+        for name, body, media in (("record.json", json.dumps(data, ensure_ascii=False, indent=2).encode(), "application/json"), ("record.xml", to_xml(data), "application/xml")):
+            zf.writestr(_zinfo(name, when, zipfile.ZIP_DEFLATED), body)
+            graph.append({"@id": name, "@type": "File", "name": name, "encodingFormat": media, "contentSize": str(len(body))})
+            has_part.append({"@id": name})
+        actions = []
+        for act, ds in _datasets(data):
+            entity: dict[str, Any] = {
+                "@type": "File",
+                "name": ds.get("name") or ds.get("relpath"),
+                "identifier": ds.get("relpath"),
+                "encodingFormat": ds.get("format") or "application/octet-stream",
+                "additionalType": ds.get("dataset_type"),
+            }
+            if ds.get("file_size") is not None:
+                entity["contentSize"] = str(ds["file_size"])
+            if ds.get("acquired_at"):
+                entity["dateCreated"] = ds["acquired_at"]
+            rel = _safe_relpath(ds.get("relpath"))
+            src = _inside(Path(store_root), rel) if include_data and store_root else None
+            entity["@id"] = f"data/{rel}" if src is not None else f"#dataset-{ds['id']}"
+            if src is not None and entity["@id"] not in added:
+                _copy(zf, src, entity["@id"])
+                added.add(entity["@id"])
+                has_part.append({"@id": entity["@id"]})
+                for comp in ds.get("companions") or []:
+                    crel = _safe_relpath(comp)
+                    csrc = _inside(Path(store_root), crel)
+                    if csrc is not None and f"data/{crel}" not in added:
+                        _copy(zf, csrc, f"data/{crel}")
+                        added.add(f"data/{crel}")
+                        has_part.append({"@id": f"data/{crel}"})
+                        graph.append({"@id": f"data/{crel}", "@type": "File", "name": crel.name, "contentSize": str(csrc.stat().st_size)})
+            prel = _safe_relpath(ds.get("preview"))
+            psrc = _inside(Path(previews_root), prel)
+            if psrc is not None:
+                pid = f"previews/{prel}"
+                if pid not in added:
+                    _copy(zf, psrc, pid)
+                    added.add(pid)
+                    has_part.append({"@id": pid})
+                    graph.append({"@id": pid, "@type": "File", "name": f"preview of {entity['name']}", "encodingFormat": MEDIA_TYPES.get(prel.suffix.lstrip(".").lower(), "application/octet-stream"), "contentSize": str(psrc.stat().st_size)})
+                entity["thumbnail"] = {"@id": pid}
+            if entity["@id"] not in described:
+                described.add(entity["@id"])
+                graph.append(entity)
+            actions.append((act, entity["@id"]))
+        for act in data.get("activities") or []:
+            results = [{"@id": i} for a, i in actions if a is act]
+            action = {"@id": f"#activity-{act['seq']}", "@type": "CreateAction", "name": f"Acquisition activity {act['seq']}", "instrument": {"@id": inst_id}, "result": results}
+            if act.get("start"):
+                action["startTime"] = act["start"]
+            if act.get("end"):
+                action["endTime"] = act["end"]
+            if people:
+                action["agent"] = {"@id": people[0]["@id"]}
+            graph.append(action)
+        root = {
+            "@id": "./",
+            "@type": "Dataset",
+            "name": data.get("title") or "",
+            "description": header.get("motivation") or data.get("title") or "",
+            "identifier": data.get("pid"),
+            "datePublished": when.isoformat(),
+            "hasPart": has_part,
+            "mentions": [{"@id": f"#activity-{a['seq']}"} for a in data.get("activities") or []],
+        }
+        if people:
+            root["author"] = [{"@id": p["@id"]} for p in people]
+        if data.get("start"):
+            root["temporalCoverage"] = f"{data['start']}/{data.get('end') or ''}".rstrip("/")
+        if header.get("samples"):
+            root["keywords"] = [s["name"] for s in header["samples"] if s.get("name")]
+        instrument = {"@id": inst_id, "@type": "IndividualProduct", "name": inst.get("display_name") or inst["name"]}
+        if inst.get("location"):
+            instrument["description"] = f"located in {inst['location']}"
+        meta = {"@id": METADATA, "@type": "CreativeWork", "conformsTo": {"@id": CONFORMS}, "about": {"@id": "./"}}
+        crate = {"@context": CONTEXT, "@graph": [meta, root, *people, instrument, *graph]}
+        zf.writestr(_zinfo(METADATA, when, zipfile.ZIP_DEFLATED), json.dumps(crate, ensure_ascii=False, indent=2).encode())
+
+
+def write(record: Any, fileobj: IO[bytes], *, previews_root: Path | str | None = None, include_data: bool = False, store_root: Path | str | None = None, **_options: Any) -> None:
+    write_rocrate(record, fileobj, previews_root=previews_root, include_data=include_data, store_root=store_root)
+
+
+SPEC = ExporterSpec(
+    name="rocrate",
+    description="RO-Crate 1.1 zip: ro-crate-metadata.json, record JSON/XML, previews (and data files on request)",
+    media_type="application/zip",
+    extension="zip",
+    write=write,
+)

@@ -1,0 +1,125 @@
+"""Read a stored record whole, and its JSON form, which every exporter starts from.
+
+The JSON form (``to_json``) is the record's complete, stable public shape
+(``"schema": "nxhub-record/1"``):
+
+- ``id``, ``pid``, ``session_id``, ``title``, ``start``, ``end``, ``built_at``,
+  ``updated_at`` (ISO-8601 UTC strings), ``n_datasets``, ``warnings``;
+- ``instrument``: ``{"id", "name", "display_name", "location", "timezone"}``;
+- ``access``: ``{"owner", "group", "is_public", "embargo_until"}`` (names, not ids);
+- ``header``: see :mod:`nexuslims_kernel.records.header`;
+- ``activities``: ``[{"seq", "start", "end", "setup", "datasets"}]`` where
+  ``setup`` holds the flat parameters all the activity's datasets share and each
+  dataset is ``{"id", "relpath", "signal_index", "name", "dataset_type", "format",
+  "acquired_at", "file_size", "file_mtime", "shape", "dtype", "metadata"
+  (normalised, complete), "unique_metadata" (flat, minus the setup),
+  "raw_metadata", "preview" (relative to the previews root), "companions",
+  "warnings", "error"}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from nexuslims_kernel.db.models import Activity, Dataset, Record
+from nexuslims_kernel.errors import NotFoundError
+from nexuslims_kernel.records.params import unique_parameters
+
+SCHEMA = "nxhub-record/1"
+PID_PREFIX = "nxhub-record-"
+
+
+def load_record(sess: Session, record_id: int) -> Record:
+    """The record with everything an export needs loaded, usable after the session closes."""
+    record = sess.scalar(
+        select(Record)
+        .where(Record.id == record_id)
+        .options(
+            selectinload(Record.activities).selectinload(Activity.datasets),
+            selectinload(Record.datasets),
+            selectinload(Record.instrument),
+            selectinload(Record.owner),
+            selectinload(Record.group),
+        )
+    )
+    if record is None:
+        raise NotFoundError(f"record {record_id} does not exist")
+    return record
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dataset(ds: Dataset, setup: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": ds.id,
+        "relpath": ds.relpath,
+        "signal_index": ds.signal_index,
+        "name": ds.name,
+        "dataset_type": ds.dataset_type,
+        "format": ds.format,
+        "acquired_at": _iso(ds.acquired_at),
+        "file_size": ds.file_size,
+        "file_mtime": ds.file_mtime,
+        "shape": list(ds.shape or []),
+        "dtype": ds.dtype,
+        "metadata": ds.meta or {},
+        "unique_metadata": unique_parameters(ds.meta or {}, setup),
+        "raw_metadata": ds.raw_metadata or {},
+        "preview": ds.preview_path,
+        "companions": list(ds.companions or []),
+        "warnings": list(ds.warnings or []),
+        "error": ds.error,
+    }
+
+
+def to_json(record: Record) -> dict[str, Any]:
+    """The complete record as a JSON-ready dict (keys documented in this module)."""
+    activities = []
+    for act in record.activities:
+        setup = dict(act.setup or {})
+        datasets = sorted(act.datasets, key=lambda d: d.id)
+        activities.append({
+            "seq": act.seq,
+            "start": _iso(act.start),
+            "end": _iso(act.end),
+            "setup": setup,
+            "datasets": [_dataset(d, setup) for d in datasets],
+        })
+    loose = [d for d in record.datasets if d.activity_id is None]
+    if loose:  # datasets not in any activity (not written by write_record) still get exported
+        activities.append({"seq": len(activities) + 1, "start": None, "end": None, "setup": {}, "datasets": [_dataset(d, {}) for d in loose]})
+    inst = record.instrument
+    return {
+        "schema": SCHEMA,
+        "id": record.id,
+        "pid": f"{PID_PREFIX}{record.id}",
+        "session_id": record.session_id,
+        "title": record.title,
+        "start": _iso(record.start),
+        "end": _iso(record.end),
+        "built_at": _iso(record.built_at),
+        "updated_at": _iso(record.updated_at),
+        "instrument": {
+            "id": inst.id,
+            "name": inst.name,
+            "display_name": inst.display_name or inst.name,
+            "location": inst.location,
+            "timezone": inst.timezone,
+        },
+        "access": {
+            "owner": record.owner.username if record.owner else None,
+            "group": record.group.name if record.group else None,
+            "is_public": bool(record.is_public),
+            "embargo_until": _iso(record.embargo_until),
+        },
+        "header": dict(record.header or {}),
+        "n_datasets": record.n_datasets,
+        "warnings": list(record.warnings or []),
+        "activities": activities,
+    }
