@@ -78,6 +78,10 @@ def cli(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["json"] = as_json
     ctx.obj["data_dir"] = data_dir
+    from nexuslims_kernel.cli.output import settings_for
+    from nexuslims_kernel.logs import configure_logging
+
+    configure_logging(settings_for(ctx).log_level)
 
 
 def main(argv: list[str] | None = None) -> None:

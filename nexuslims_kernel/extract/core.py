@@ -90,6 +90,8 @@ def _read_signals(path: Path, head: bytes, registry: Registry, result: FileResul
             result.format = label0
             result.error = f"truncated or corrupt {label0.upper()} file: {why}"
             return None, []
+        if extractor.priority < 0:
+            result.warnings.append("no extractor for this file type; basic file info only")
         return extractor, signals
     label0, why = failures[0] if failures else ("unknown", "no extractor claims this file")
     result.format = label0
@@ -134,6 +136,19 @@ def _dataset(index: int, signal: dict[str, Any], result: FileResult, profile: Pr
     return ds
 
 
+def _share_acquisition_time(datasets: list[DatasetResult]) -> None:
+    """Signals of one file without a date of their own take the file's first dated signal's."""
+    dated = next((d for d in datasets if d.metadata.get("acquisition_time_source") == "file"), None)
+    if dated is None:
+        return
+    for ds in datasets:
+        if ds.metadata.get("acquisition_time_source") == "mtime":
+            ds.metadata["acquisition_time"] = dated.metadata["acquisition_time"]
+            ds.metadata["acquisition_time_source"] = "file"
+            ds.warnings = [w for w in ds.warnings if not w.startswith("no acquisition time")]
+            ds.warnings.append(f"acquisition time taken from signal {dated.index} of the same file")
+
+
 def extract_file(path: str | os.PathLike[str], preview_dir: Path | None = None, instrument: str | None = None,
                  preview_size: int | None = None, *, registry: Registry | None = None,
                  profiles: dict[str, Profile] | None = None) -> FileResult:
@@ -155,6 +170,7 @@ def extract_file(path: str | os.PathLike[str], preview_dir: Path | None = None, 
             profile = pick_profile(profiles, instrument)
             for i, signal in enumerate(signals):
                 result.datasets.append(_dataset(i, signal, result, profile, profiles, preview_dir, size))
+            _share_acquisition_time(result.datasets)
             if signals and all(d.error for d in result.datasets):
                 result.error = f"no readable signal: {result.datasets[0].error}"
             del signals

@@ -134,7 +134,9 @@ def _has_any(mapping: Any, keys: tuple[str, ...]) -> bool:
 
 def tiff_flavour(signals: list[dict[str, Any]]) -> str:
     """Name the TIFF flavour from the tags rosettasciio kept in original_metadata."""
-    om = signals[0].get("original_metadata", {}) if signals else {}
+    om: dict[str, Any] = {}
+    for signal in signals:
+        om.update(signal.get("original_metadata") or {})
     if "fei_metadata" in om:
         return "tif-fei"
     if "CZ_SEM" in om:
@@ -172,7 +174,9 @@ class RsciioExtractor(Extractor):
 
     def read(self, path: Path, fmt: str) -> list[dict[str, Any]]:
         reader = importlib.import_module(f"rsciio.{self.module}").file_reader
-        return list(reader(os.fspath(path), lazy=self.lazy, **self.kwargs))
+        from nexuslims_kernel.extract.signals import finish_signal
+
+        return [finish_signal(s) for s in reader(os.fspath(path), lazy=self.lazy, **self.kwargs)]
 
     def refine_format(self, fmt: str, signals: list[dict[str, Any]]) -> str:
         return self.refiner(signals) if self.refiner else fmt
@@ -191,7 +195,7 @@ class FallbackExtractor(Extractor):
         return "unknown"
 
     def read(self, path: Path, fmt: str) -> list[dict[str, Any]]:
-        return []
+        return [{"data": None, "axes": [], "metadata": {"General": {"title": path.stem}}, "original_metadata": {}}]
 
 
 def _rs(name: str, module: str, exts: str, *, priority: int = 100, lazy: bool = True,

@@ -90,7 +90,7 @@ def dataset_type(axes: list[dict[str, Any]], signal_type: str, mode: str = "") -
         return "SpectrumImage" if nav else "Spectrum"
     if len(sig) == 2:
         units = {a["units"] for a in sig}
-        if "diffraction" in kind or units & set(RECIPROCAL_UNITS):
+        if "diffraction" in kind or units & set(RECIPROCAL_UNITS) or len(nav) == 2:  # 4D-STEM
             return "Diffraction"
         return "Image"
     return "Misc"

@@ -34,9 +34,9 @@ def jsonable(value: Any, depth: int = 0) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value[:MAX_STRING] if isinstance(value, str) else value
     if isinstance(value, int):
-        return value
+        return int(value)
     if isinstance(value, float):
-        return _float(value)
+        return _float(float(value))
     if isinstance(value, (bytes, bytearray, memoryview)):
         return _decode(bytes(value))[:MAX_STRING]
     if isinstance(value, dict) or hasattr(value, "as_dictionary"):

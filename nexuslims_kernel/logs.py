@@ -1,0 +1,60 @@
+"""Logging set-up with secrets scrubbed before anything is written.
+
+Tokens (``nxh_...``), bearer headers and passwords in database URLs are
+replaced by ``***`` in every record, whatever module logged them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+
+_SECRETS = [
+    (re.compile(r"nxh_[A-Za-z0-9_-]{8,}"), "nxh_***"),
+    (re.compile(r"(?i)(authorization:\s*(?:bearer|token)\s+)\S+"), r"\1***"),
+    (re.compile(r"(?i)((?:token|api_token|password)=)[^&\s]+"), r"\1***"),
+    (re.compile(r"(://[^:/@\s]+:)[^@/\s]+@"), r"\1***@"),
+]
+
+
+def scrub(text: str) -> str:
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class ScrubFilter(logging.Filter):
+    """Rewrites the formatted message so no secret reaches a handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now (tests and daemons swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Log to stderr at ``level`` with secrets scrubbed (idempotent)."""
+    root = logging.getLogger()
+    if any(getattr(h, "_nxhub", False) for h in root.handlers):
+        root.setLevel(level)
+        return
+    handler = _StderrHandler(sys.stderr)
+    handler._nxhub = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(ScrubFilter())
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Libraries that narrate routine work at INFO; their warnings still show.
+    for name in ("alembic", "hyperspy", "rsciio", "exspy", "tornado.access", "numexpr", "matplotlib"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
