@@ -19,6 +19,7 @@ from nexuslims_kernel.errors import NxhubError
 
 # name -> "module:attribute" of a click command or group; imported lazily.
 COMMANDS: dict[str, str] = {
+    "api": "nexuslims_kernel.cli.api_cmd:api",
     "init": "nexuslims_kernel.cli.setup_cmd:init",
     "config": "nexuslims_kernel.cli.setup_cmd:config",
     "db": "nexuslims_kernel.cli.db_cmd:db",
@@ -28,9 +29,18 @@ COMMANDS: dict[str, str] = {
     "groups": "nexuslims_kernel.cli.people_cmd:groups",
     "projects": "nexuslims_kernel.cli.people_cmd:projects",
     "sessions": "nexuslims_kernel.cli.sessions_cmd:sessions",
+    "extract": "nexuslims_kernel.cli.extract_cmd:extract",
+    "export": "nexuslims_kernel.cli.export_cmd:export",
+    "demo": "nexuslims_kernel.cli.demo_cmd:demo",
+    "build": "nexuslims_kernel.cli.build_cmd:build",
+    "worker": "nexuslims_kernel.cli.build_cmd:worker",
+    "index": "nexuslims_kernel.cli.build_cmd:index",
+    "infer": "nexuslims_kernel.cli.build_cmd:infer",
+    "up": "nexuslims_kernel.cli.up_cmd:up",
 }
 
 HELP: dict[str, str] = {
+    "api": "Run the REST API service and manage API tokens.",
     "init": "Create the data directory and an up-to-date database.",
     "config": "Show every setting, its value and where it comes from.",
     "db": "Migrate or inspect the database schema.",
@@ -40,6 +50,14 @@ HELP: dict[str, str] = {
     "groups": "Manage groups and their members.",
     "projects": "Add and list projects.",
     "sessions": "List and inspect instrument sessions.",
+    "extract": "Extract metadata and thumbnails from EM files.",
+    "export": "Export a record as Nexus XML, JSON or an RO-Crate zip.",
+    "demo": "Create a small demo facility with sessions, files and records.",
+    "build": "Build records of queued sessions now, with progress and a summary.",
+    "worker": "Run a build worker: claim queued sessions and build them.",
+    "index": "Update (or --watch) the file index of instrument file stores.",
+    "infer": "Propose sessions from bursts of file activity (sessions infer).",
+    "up": "Start the local hub: database, demo data, build worker and API.",
 }
 
 

@@ -30,6 +30,17 @@ def wants_json(ctx: click.Context) -> bool:
     return bool((root.obj or {}).get("json"))
 
 
+def _cell(value: Any) -> str:
+    """Compact text for a table cell (full precision stays in --json)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return str(_jsonable(value))
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (dt.datetime, dt.date)):
         return value.isoformat()
@@ -57,8 +68,10 @@ def emit(ctx: click.Context, rows: Sequence[dict[str, Any]], columns: Iterable[s
     for col in cols:
         table.add_column(col, overflow="fold")
     for row in rows:
-        table.add_row(*["" if row.get(c) is None else str(_jsonable(row.get(c))) for c in cols])
-    Console(soft_wrap=True).print(table)
+        table.add_row(*[_cell(row.get(c)) for c in cols])
+    import sys
+
+    Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200).print(table)
     if not rows:
         click.echo("(none)")
 

@@ -20,6 +20,9 @@ from nexuslims_kernel.extract.registry import REGISTRY, Extractor, Registry, rea
 from nexuslims_kernel.extract.results import DatasetResult, FileResult
 
 
+DIRECTORY_FORMATS = {".zspy"}  # zarr stores are directories
+
+
 def reason(exc: BaseException) -> str:
     """A one-line description of an exception."""
     if isinstance(exc, MemoryError):
@@ -38,10 +41,13 @@ def _check_readable(path: Path) -> str | None:
     except OSError as exc:
         return f"cannot stat file: {reason(exc)}"
     if path.is_dir():
-        return "is a directory, not a file"
+        return None if path.suffix.lower() in DIRECTORY_FORMATS else "is a directory, not a file"
     if st.st_size == 0:
         return "empty file (0 bytes)"
     try:
+        if path.is_dir():
+            os.listdir(path)
+            return None
         with open(path, "rb") as fh:
             fh.read(1)
     except PermissionError:
@@ -91,6 +97,11 @@ def _read_signals(path: Path, head: bytes, registry: Registry, result: FileResul
             result.error = f"truncated or corrupt {label0.upper()} file: {why}"
             return None, []
         if extractor.priority < 0:
+            ext = path.suffix.lower().lstrip(".")
+            if ext and any(e.priority >= 0 and e.claims(ext) for e in registry.extractors()):
+                result.format = ext
+                result.error = f"not a valid {ext.upper()} file: its content matches no reader for .{ext}"
+                return None, []
             result.warnings.append("no extractor for this file type; basic file info only")
         return extractor, signals
     label0, why = failures[0] if failures else ("unknown", "no extractor claims this file")

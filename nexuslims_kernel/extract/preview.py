@@ -112,7 +112,8 @@ def image_thumbnail(view: Any, size: int, log: bool = False) -> Image.Image:
     array = _compute(view)
     if _is_rgb(array):
         channels = np.stack([array[c] for c in ("R", "G", "B")], axis=-1)
-        return _fit(Image.fromarray(channels.astype(np.uint8), "RGB"), size)
+        pil = _fit(Image.fromarray(channels.astype(np.uint8), "RGB"), size)
+        return _label(pil, "uniform colour") if channels.min() == channels.max() else pil
     if array.ndim == 1:
         array = array[np.newaxis, :]
     img, uniform = _scale_to_uint8(_as_float(array), log)

@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db.base import utcnow
@@ -25,7 +25,17 @@ from nexuslims_kernel.records.text import db_clean
 
 DATASET_TYPES = frozenset({"Image", "Spectrum", "SpectrumImage", "Diffraction", "Notes", "Misc", "Unknown"})
 # Normalised keys whose values are worth finding a record by.
-SEARCH_KEYS = ("instrument", "microscope", "operator", "detector", "signal_type", "mode", "acceleration_voltage", "magnification", "elements")
+SEARCH_KEYS = (
+    "instrument",
+    "microscope",
+    "operator",
+    "detector",
+    "signal_type",
+    "mode",
+    "acceleration_voltage",
+    "magnification",
+    "elements",
+)
 
 
 def _preview_relpath(preview: str | None, previews_root: Path | None) -> str | None:
@@ -46,17 +56,30 @@ def _preview_relpath(preview: str | None, previews_root: Path | None) -> str | N
 def _first_group_id(sess: Session, person_id: int | None) -> int | None:
     if person_id is None:
         return None
-    return sess.scalar(select(memberships.c.group_id).where(memberships.c.person_id == person_id).order_by(memberships.c.group_id).limit(1))
+    return sess.scalar(
+        select(memberships.c.group_id).where(memberships.c.person_id == person_id).order_by(memberships.c.group_id).limit(1)
+    )
 
 
-def _dataset_row(record_id: int, activity_id: int, item: DatasetInput, tz: str, previews_root: Path | None) -> Dataset:
+def _squash(text: str) -> str:
+    return "".join(c for c in text.lower() if c.isalnum())
+
+
+def _dataset_name(basename: str, title: str) -> str:
+    """The file name, plus the signal's title when it says something the file name does not."""
+    stem = basename.rsplit(".", 1)[0]
+    if not title or _squash(title) in (_squash(stem), _squash(basename)):
+        return basename
+    return f"{basename} ({title})"
+
+
+def _dataset_row(record_id: int, activity_id: int, item: DatasetInput, tz: str, previews_root: Path | None) -> dict[str, Any]:
+    """Column values of one dataset row (keys are Dataset attribute names)."""
     res = item.result
     dataset_type = res.dataset_type if res is not None and res.dataset_type in DATASET_TYPES else "Unknown"
-    name = item.basename
-    if res is not None and res.name and res.name != item.basename:
-        name = f"{item.basename} ({res.name})"
+    name = _dataset_name(item.basename, res.name if res is not None else "")
     errors = [e for e in (item.file_error, res.error if res else None) if e]
-    return Dataset(
+    return dict(
         record_id=record_id,
         activity_id=activity_id,
         file_id=item.file_id,
@@ -153,7 +176,10 @@ def write_record(
     record.built_at = now
     record.updated_at = now
     sess.flush()
-    for seq, items in enumerate(sorted(activities, key=lambda a: _activity_key(a, tz)), start=1):
+    latest = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    groups = sorted(activities, key=lambda a: _activity_key(a, tz))
+    rows_by_activity = []
+    for seq, items in enumerate(groups, start=1):
         stamps = [t for t in (i.acquired_at(tz) for i in items) if t is not None]
         activity = Activity(
             record_id=record.id,
@@ -162,10 +188,13 @@ def write_record(
             end=max(stamps) if stamps else None,
             setup=db_clean(common_parameters(i.metadata for i in items)),
         )
-        sess.add(activity)
-        sess.flush()
-        ordered = sorted(items, key=lambda i: (i.acquired_at(tz) or dt.datetime.max.replace(tzinfo=dt.timezone.utc), i.relpath, i.result.index if i.result else 0))
-        sess.add_all([_dataset_row(record.id, activity.id, item, tz, previews_root) for item in ordered])
+        ordered = sorted(items, key=lambda i: (i.acquired_at(tz) or latest, i.relpath, i.result.index if i.result else 0))
+        rows_by_activity.append((activity, ordered))
+    sess.add_all([activity for activity, _ in rows_by_activity])
+    sess.flush()
+    rows = [_dataset_row(record.id, act.id, item, tz, previews_root) for act, items in rows_by_activity for item in items]
+    if rows:  # one executemany, in acquisition order, so dataset ids follow it
+        sess.execute(insert(Dataset), rows)
     sess.flush()
     sess.expire(record, ["activities", "datasets"])
     return record
@@ -174,4 +203,3 @@ def write_record(
 def _activity_key(items: Sequence[DatasetInput], tz: str) -> tuple[dt.datetime, str]:
     stamps = [t for t in (i.acquired_at(tz) for i in items) if t is not None]
     return (min(stamps) if stamps else dt.datetime.max.replace(tzinfo=dt.timezone.utc), min(i.relpath for i in items))
-

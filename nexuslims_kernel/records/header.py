@@ -46,12 +46,14 @@ def _samples(items: Any) -> list[dict[str, Any]]:
         elements = data.get("elements") or []
         if isinstance(elements, str):
             elements = [e.strip() for e in elements.replace(",", " ").split()]
-        out.append({
-            "id": str(data.get("id") or f"sample-{n}"),
-            "name": data.get("name"),
-            "description": data.get("description"),
-            "elements": [str(e) for e in elements],
-        })
+        out.append(
+            {
+                "id": str(data.get("id") or f"sample-{n}"),
+                "name": data.get("name"),
+                "description": data.get("description"),
+                "elements": [str(e) for e in elements],
+            }
+        )
     return out
 
 
@@ -73,7 +75,9 @@ def default_title(session: InstrumentSession, instrument: Instrument, person: Pe
     return f"{instrument.display_name or instrument.name} session {date} ({who})".replace("  ", " ")
 
 
-def build_header(session: InstrumentSession, instrument: Instrument, person: Person | None, project: Project | None) -> dict[str, Any]:
+def build_header(
+    session: InstrumentSession, instrument: Instrument, person: Person | None, project: Project | None
+) -> dict[str, Any]:
     """The header dict of the record of ``session`` (see the module doc for its keys)."""
     res = dict(session.reservation or {})
     experimenters = _people(res.get("experimenters"))

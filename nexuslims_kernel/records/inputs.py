@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +30,7 @@ class DatasetInput:
 
     @property
     def basename(self) -> str:
-        return PurePosixPath(self.relpath).name
+        return self.relpath.rsplit("/", 1)[-1]
 
     @property
     def metadata(self) -> dict[str, Any]:

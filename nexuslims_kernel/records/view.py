@@ -82,18 +82,22 @@ def to_json(record: Record) -> dict[str, Any]:
     """The complete record as a JSON-ready dict (keys documented in this module)."""
     activities = []
     for act in record.activities:
-        setup = dict(act.setup or {})
+        setup = dict(sorted((act.setup or {}).items()))
         datasets = sorted(act.datasets, key=lambda d: d.id)
-        activities.append({
-            "seq": act.seq,
-            "start": _iso(act.start),
-            "end": _iso(act.end),
-            "setup": setup,
-            "datasets": [_dataset(d, setup) for d in datasets],
-        })
+        activities.append(
+            {
+                "seq": act.seq,
+                "start": _iso(act.start),
+                "end": _iso(act.end),
+                "setup": setup,
+                "datasets": [_dataset(d, setup) for d in datasets],
+            }
+        )
     loose = [d for d in record.datasets if d.activity_id is None]
     if loose:  # datasets not in any activity (not written by write_record) still get exported
-        activities.append({"seq": len(activities) + 1, "start": None, "end": None, "setup": {}, "datasets": [_dataset(d, {}) for d in loose]})
+        activities.append(
+            {"seq": len(activities) + 1, "start": None, "end": None, "setup": {}, "datasets": [_dataset(d, {}) for d in loose]}
+        )
     inst = record.instrument
     return {
         "schema": SCHEMA,

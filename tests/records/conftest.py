@@ -14,7 +14,9 @@ from nexuslims_kernel.records import DatasetInput
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
 
 
-def add_session(db, *, reservation: dict[str, Any] | None = None, with_project: bool = True, note: str | None = None, name: str = "Test-TEM") -> int:
+def add_session(
+    db, *, reservation: dict[str, Any] | None = None, with_project: bool = True, note: str | None = None, name: str = "Test-TEM"
+) -> int:
     """An instrument, a person in two groups, a project and one ended session; returns the session id."""
     with db.session(write=True) as sess:
         inst = sess.query(Instrument).filter_by(name=name).one_or_none()
@@ -29,8 +31,15 @@ def add_session(db, *, reservation: dict[str, Any] | None = None, with_project: 
             sess.flush()
         project = sess.query(Project).filter_by(name="p-1").one() if with_project else None
         session = InstrumentSession(
-            instrument=inst, person=alice, project=project, start=T0, end=T0 + dt.timedelta(hours=3),
-            source="logger", status="BUILDING", reservation=reservation or {}, note=note,
+            instrument=inst,
+            person=alice,
+            project=project,
+            start=T0,
+            end=T0 + dt.timedelta(hours=3),
+            source="logger",
+            status="BUILDING",
+            reservation=reservation or {},
+            note=note,
         )
         sess.add(session)
         sess.flush()
@@ -45,8 +54,15 @@ def result(index: int = 0, *, dataset_type: str = "Image", when: dt.datetime = T
         "acceleration_voltage": {"value": 300, "unit": "kV"},
         **meta,
     }
-    return DatasetResult(index=index, name=f"signal {index}", dataset_type=dataset_type, metadata=metadata,
-                         raw_metadata={"vendor": {"x": 1}}, shape=[8, 8], dtype="uint16")
+    return DatasetResult(
+        index=index,
+        name=f"signal {index}",
+        dataset_type=dataset_type,
+        metadata=metadata,
+        raw_metadata={"vendor": {"x": 1}},
+        shape=[8, 8],
+        dtype="uint16",
+    )
 
 
 def synthetic_activities(n_activities: int = 2, per: int = 3, **meta: Any) -> list[list[DatasetInput]]:
@@ -56,10 +72,17 @@ def synthetic_activities(n_activities: int = 2, per: int = 3, **meta: Any) -> li
         items = []
         for i in range(per):
             when = T0 + dt.timedelta(hours=a, minutes=i)
-            items.append(DatasetInput(
-                relpath=f"2026/03/act{a}/img_{i}.tif", file_id=None, size=1000 + i, mtime=when.timestamp(),
-                format="tiff", companions=[], result=result(when=when, magnification=1000 * (i + 1), **meta),
-            ))
+            items.append(
+                DatasetInput(
+                    relpath=f"2026/03/act{a}/img_{i}.tif",
+                    file_id=None,
+                    size=1000 + i,
+                    mtime=when.timestamp(),
+                    format="tiff",
+                    companions=[],
+                    result=result(when=when, magnification=1000 * (i + 1), **meta),
+                )
+            )
         out.append(items)
     return out
 
@@ -71,10 +94,8 @@ def session_id(db) -> int:
 
 def extract(path, preview_dir=None):
     """The extraction interface (engineer E): ``extract_file`` run in this process."""
-    try:
-        from nexuslims_kernel.extract import extract_file
-    except ImportError:  # package __init__ not landed yet
-        from nexuslims_kernel.extract.core import extract_file
+    from nexuslims_kernel.extract import extract_file
+
     return extract_file(path, preview_dir=preview_dir)
 
 
@@ -85,8 +106,13 @@ def inputs_from_files(paths, root, preview_dir=None) -> list[DatasetInput]:
     out = []
     for path in paths:
         res = extract(path, preview_dir)
-        common = dict(relpath=Path(path).relative_to(root).as_posix(), size=res.size, mtime=res.mtime, format=res.format,
-                      companions=[Path(c).relative_to(root).as_posix() if Path(c).is_absolute() else c for c in res.companions])
+        common = dict(
+            relpath=Path(path).relative_to(root).as_posix(),
+            size=res.size,
+            mtime=res.mtime,
+            format=res.format,
+            companions=[Path(c).relative_to(root).as_posix() if Path(c).is_absolute() else c for c in res.companions],
+        )
         if not res.datasets:
             out.append(DatasetInput(**common, result=None, file_error=res.error))
         for ds in res.datasets:
@@ -96,8 +122,8 @@ def inputs_from_files(paths, root, preview_dir=None) -> list[DatasetInput]:
 
 def write_em_files(root) -> list:
     """Small files written by rosettasciio through HyperSpy: image, spectrum, spectrum image, diffraction."""
-    import numpy as np
     import hyperspy.api as hs
+    import numpy as np
 
     root.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)

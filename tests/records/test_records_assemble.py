@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import add_session, result, synthetic_activities
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from conftest import add_session, result, synthetic_activities
 from nexuslims_kernel.db.models import Activity, Dataset, Group, InstrumentSession, Record
 from nexuslims_kernel.records import DatasetInput, load_record, write_record
 
@@ -91,7 +91,9 @@ def test_untrusted_strings_are_stored_on_both_backends(db, tmp_path):
     # Reservations come from our own API (already valid text); file metadata may hold anything.
     session_id = add_session(db, reservation={"title": clean, "samples": [{"name": clean, "elements": "Fe, Pt"}]})
     acts = synthetic_activities(1, 1, detector=nasty, weird=float("nan"))
-    acts[0].append(DatasetInput(relpath="bad\x00name.dm3", size=3, mtime=None, format="dm3", result=None, file_error="unreadable: " + nasty))
+    acts[0].append(
+        DatasetInput(relpath="bad\x00name.dm3", size=3, mtime=None, format="dm3", result=None, file_error="unreadable: " + nasty)
+    )
     record_id = _write(db, session_id, acts, tmp_path=tmp_path)
     with db.session() as sess:
         rec = load_record(sess, record_id)

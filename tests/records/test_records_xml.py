@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
+from conftest import T0, add_session, inputs_from_files, synthetic_activities, write_em_files
 from lxml import etree
 
-from conftest import T0, add_session, inputs_from_files, synthetic_activities, write_em_files
 from nexuslims_kernel.db.models import InstrumentSession
 from nexuslims_kernel.records import load_record, to_json, to_xml, validation_errors, write_record
 from nexuslims_kernel.records.schema import NS
@@ -30,7 +31,9 @@ HOSTILE = [
 
 def _build(db, session_id, activities, warnings=(), previews_root=None):
     with db.session(write=True) as sess:
-        rid = write_record(sess, sess.get(InstrumentSession, session_id), activities, list(warnings), previews_root=previews_root).id
+        rid = write_record(
+            sess, sess.get(InstrumentSession, session_id), activities, list(warnings), previews_root=previews_root
+        ).id
     with db.session() as sess:
         return load_record(sess, rid)
 
@@ -46,9 +49,13 @@ def _expected(text: str) -> str:
 
 @pytest.mark.parametrize("hostile", HOSTILE)
 def test_hostile_strings_validate_and_come_back_as_data(db, tmp_path, hostile):
-    reservation = {"title": f"T {hostile}", "motivation": hostile, "url": hostile,
-                   "samples": [{"name": hostile, "description": hostile, "elements": ["Fe", hostile]}],
-                   "experimenters": [{"username": "bob", "name": f"Bob {hostile}"}]}
+    reservation = {
+        "title": f"T {hostile}",
+        "motivation": hostile,
+        "url": hostile,
+        "samples": [{"name": hostile, "description": hostile, "elements": ["Fe", hostile]}],
+        "experimenters": [{"username": "bob", "name": f"Bob {hostile}"}],
+    }
     session_id = add_session(db, reservation=reservation, note=hostile or None)
     acts = synthetic_activities(2, 2, detector=hostile, **{f"key {hostile}": hostile})
     rec = _build(db, session_id, acts, [hostile or "w"], tmp_path)
@@ -84,9 +91,28 @@ def test_element_order_and_required_parts(db, session_id, tmp_path):
     assert root.find("nx:notes/nx:entry/nx:p", N).text == "late file"
 
 
-def test_xml_of_rosettasciio_written_files(db, tmp_path):
-    store, previews = tmp_path / "store", tmp_path / "previews"
-    inputs = inputs_from_files(write_em_files(store), store, previews)
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """Files written by rosettasciio and their extraction results (once for both backends)."""
+    tmp = tmp_path_factory.mktemp("written")
+    store, previews = tmp / "store", tmp / "previews"
+    return inputs_from_files(write_em_files(store), store, previews), previews
+
+
+@pytest.fixture(scope="module")
+def corpus_inputs(corpus_dir, tmp_path_factory):
+    """One small file per corpus format, extracted once for both backends."""
+    with open(corpus_dir / "MANIFEST.tsv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["loads_ok"] == "yes" and int(r["size_bytes"]) < 1_500_000]
+    by_format: dict[str, Path] = {}
+    for row in rows:
+        by_format.setdefault(row["format"], corpus_dir / row["relpath"])
+    previews = tmp_path_factory.mktemp("corpus-previews")
+    return inputs_from_files(sorted(by_format.values())[:14], corpus_dir, previews), previews
+
+
+def test_xml_of_rosettasciio_written_files(db, written):
+    inputs, previews = written
     first = [i for i in inputs if i.acquired_at() and i.acquired_at() < T0 + dt.timedelta(minutes=30)]
     rest = [i for i in inputs if i not in first]
     session_id = add_session(db)
@@ -100,20 +126,17 @@ def test_xml_of_rosettasciio_written_files(db, tmp_path):
     assert broken.findtext("nx:description", namespaces=N).startswith("Error: ")
     previews_listed = [el.text for el in root.findall(".//nx:preview", N)]
     assert len(previews_listed) == 6 and all((previews / p).is_file() for p in previews_listed)
-    assert "Titan <b>&amp;</b> ]]>" in {p.text for p in root.iter(f"{{{NS}}}param")} | {p.text for p in root.iter(f"{{{NS}}}meta")}
+    assert "Titan <b>&amp;</b> ]]>" in {p.text for p in root.iter(f"{{{NS}}}param")} | {
+        p.text for p in root.iter(f"{{{NS}}}meta")
+    }
 
 
 @pytest.mark.corpus
-def test_xml_of_corpus_files(db, corpus_dir, tmp_path):
-    with open(corpus_dir / "MANIFEST.tsv", newline="") as fh:
-        rows = [r for r in csv.DictReader(fh, delimiter="\t") if r["loads_ok"] == "yes" and int(r["size_bytes"]) < 1_500_000]
-    by_format: dict[str, Path] = {}
-    for row in rows:
-        by_format.setdefault(row["format"], corpus_dir / row["relpath"])
-    paths = sorted(by_format.values())[:14]
-    inputs = inputs_from_files(paths, corpus_dir, tmp_path / "previews")
+def test_xml_of_corpus_files(db, corpus_inputs):
+    inputs, previews = corpus_inputs
+    assert len({i.format for i in inputs}) >= 10
     half = len(inputs) // 2
-    rec = _build(db, add_session(db), [inputs[:half], inputs[half:]], [], tmp_path / "previews")
+    rec = _build(db, add_session(db), [inputs[:half], inputs[half:]], [], previews)
     root = _assert_valid(to_xml(rec))
     assert len(root.findall(".//nx:dataset", N)) == len(inputs) == rec.n_datasets
     assert len(root.findall("nx:acquisitionActivity", N)) == 2
@@ -121,6 +144,25 @@ def test_xml_of_corpus_files(db, corpus_dir, tmp_path):
 
 def test_xml_from_the_json_form_is_identical(db, session_id, tmp_path):
     rec = _build(db, session_id, synthetic_activities(2, 2), [], tmp_path)
-    import json
 
     assert to_xml(json.loads(json.dumps(to_json(rec)))) == to_xml(rec)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://a/<script>", 'https://x/"q"', "http://h/%zz", "http://[::1", "http://a/éè{x}|^`\\", "javascript:alert(1)"]
+)
+def test_reservation_links_are_valid_uris_or_left_out(url):
+    data = {
+        "id": 1,
+        "pid": "nxhub-record-1",
+        "title": "t",
+        "instrument": {"name": "i"},
+        "activities": [],
+        "header": {"reservation": {"ref": url}, "project": {"name": "p", "ref": url}},
+    }
+    root = _assert_valid(to_xml(data))
+    ref = root.find("nx:summary", N).get("ref")
+    assert ref == root.findtext("nx:project/nx:ref", namespaces=N)
+    malformed = url.startswith("javascript") or "[" in url
+    assert ref is None if malformed else ref.startswith(url[:8])
+    assert ref is None or not any(c in ref for c in '<>"{}|\\^` ')

@@ -1,7 +1,7 @@
 """ORM models; importing this module registers every table on ``Base.metadata``."""
 
 from nexuslims_kernel.db.base import Base
-from nexuslims_kernel.db.models.files import ExtractionCache, IndexedFile
+from nexuslims_kernel.db.models.files import ExtractionCache, IndexedDir, IndexedFile
 from nexuslims_kernel.db.models.instruments import Instrument
 from nexuslims_kernel.db.models.people import Group, Person, Project, memberships
 from nexuslims_kernel.db.models.records import Activity, Dataset, Record
@@ -13,6 +13,7 @@ __all__ = [
     "Dataset",
     "ExtractionCache",
     "Group",
+    "IndexedDir",
     "IndexedFile",
     "Instrument",
     "InstrumentSession",

@@ -29,6 +29,24 @@ class IndexedFile(Base):
     last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class IndexedDir(Base):
+    """Directory mtimes from the last scan, so an incremental scan skips unchanged folders.
+
+    ``mtime_ns`` is None while a folder still holds files that had not settled
+    (being written), which forces a rescan next time.
+    """
+
+    __tablename__ = "indexed_dirs"
+    __table_args__ = (UniqueConstraint("instrument_id", "relpath"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id", ondelete="CASCADE"))
+    relpath: Mapped[str] = mapped_column(Text)  # POSIX, relative to the root; "" is the root
+    mtime_ns: Mapped[int | None] = mapped_column(BigInteger)
+    newest_file_mtime: Mapped[float | None] = mapped_column(Float)  # recent writes keep a folder "hot"
+    scanned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ExtractionCache(Base):
     """Extraction results keyed by file identity, so rebuilds skip unchanged files."""
 

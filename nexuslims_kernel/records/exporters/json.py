@@ -9,8 +9,8 @@ from nexuslims_kernel.records.exporters.spec import ExporterSpec, as_json
 
 
 def to_json_bytes(record: Any) -> bytes:
-    """UTF-8 JSON of the record, keys in a stable order, non-ASCII kept."""
-    return json.dumps(as_json(record), ensure_ascii=False, indent=2, allow_nan=False).encode("utf-8") + b"\n"
+    """UTF-8 JSON of the record, keys sorted (the same bytes on every backend), non-ASCII kept."""
+    return json.dumps(as_json(record), ensure_ascii=False, indent=2, allow_nan=False, sort_keys=True).encode("utf-8") + b"\n"
 
 
 def write(record: Any, fileobj: IO[bytes], **_options: Any) -> None:

@@ -26,7 +26,14 @@ CONTEXT = "https://w3id.org/ro/crate/1.1/context"
 CONFORMS = "https://w3id.org/ro/crate/1.1"
 METADATA = "ro-crate-metadata.json"
 CHUNK = 1 << 20
-MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "webp": "image/webp", "json": "application/json", "xml": "application/xml"}
+MEDIA_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+    "json": "application/json",
+    "xml": "application/xml",
+}
 
 
 def _safe_relpath(relpath: str | None) -> PurePosixPath | None:
@@ -84,7 +91,13 @@ def _datasets(data: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], Mapp
             yield act, ds
 
 
-def write_rocrate(record: Any, fileobj: IO[bytes], previews_root: Path | str | None = None, include_data: bool = False, store_root: Path | str | None = None) -> None:
+def write_rocrate(
+    record: Any,
+    fileobj: IO[bytes],
+    previews_root: Path | str | None = None,
+    include_data: bool = False,
+    store_root: Path | str | None = None,
+) -> None:
     """Write the RO-Crate zip of ``record`` to ``fileobj`` (binary, seekable or not).
 
     ``previews_root`` is where preview paths are relative to (default: the
@@ -106,7 +119,10 @@ def write_rocrate(record: Any, fileobj: IO[bytes], previews_root: Path | str | N
     added: set[str] = set()  # files written to the zip
     described: set[str] = set()  # dataset entities in the graph
     with zipfile.ZipFile(fileobj, "w", allowZip64=True) as zf:
-        for name, body, media in (("record.json", json.dumps(data, ensure_ascii=False, indent=2).encode(), "application/json"), ("record.xml", to_xml(data), "application/xml")):
+        for name, body, media in (
+            ("record.json", json.dumps(data, ensure_ascii=False, indent=2).encode(), "application/json"),
+            ("record.xml", to_xml(data), "application/xml"),
+        ):
             zf.writestr(_zinfo(name, when, zipfile.ZIP_DEFLATED), body)
             graph.append({"@id": name, "@type": "File", "name": name, "encodingFormat": media, "contentSize": str(len(body))})
             has_part.append({"@id": name})
@@ -137,7 +153,9 @@ def write_rocrate(record: Any, fileobj: IO[bytes], previews_root: Path | str | N
                         _copy(zf, csrc, f"data/{crel}")
                         added.add(f"data/{crel}")
                         has_part.append({"@id": f"data/{crel}"})
-                        graph.append({"@id": f"data/{crel}", "@type": "File", "name": crel.name, "contentSize": str(csrc.stat().st_size)})
+                        graph.append(
+                            {"@id": f"data/{crel}", "@type": "File", "name": crel.name, "contentSize": str(csrc.stat().st_size)}
+                        )
             prel = _safe_relpath(ds.get("preview"))
             psrc = _inside(Path(previews_root), prel)
             if psrc is not None:
@@ -146,7 +164,15 @@ def write_rocrate(record: Any, fileobj: IO[bytes], previews_root: Path | str | N
                     _copy(zf, psrc, pid)
                     added.add(pid)
                     has_part.append({"@id": pid})
-                    graph.append({"@id": pid, "@type": "File", "name": f"preview of {entity['name']}", "encodingFormat": MEDIA_TYPES.get(prel.suffix.lstrip(".").lower(), "application/octet-stream"), "contentSize": str(psrc.stat().st_size)})
+                    graph.append(
+                        {
+                            "@id": pid,
+                            "@type": "File",
+                            "name": f"preview of {entity['name']}",
+                            "encodingFormat": MEDIA_TYPES.get(prel.suffix.lstrip(".").lower(), "application/octet-stream"),
+                            "contentSize": str(psrc.stat().st_size),
+                        }
+                    )
                 entity["thumbnail"] = {"@id": pid}
             if entity["@id"] not in described:
                 described.add(entity["@id"])
@@ -154,7 +180,13 @@ def write_rocrate(record: Any, fileobj: IO[bytes], previews_root: Path | str | N
             actions.append((act, entity["@id"]))
         for act in data.get("activities") or []:
             results = [{"@id": i} for a, i in actions if a is act]
-            action = {"@id": f"#activity-{act['seq']}", "@type": "CreateAction", "name": f"Acquisition activity {act['seq']}", "instrument": {"@id": inst_id}, "result": results}
+            action = {
+                "@id": f"#activity-{act['seq']}",
+                "@type": "CreateAction",
+                "name": f"Acquisition activity {act['seq']}",
+                "instrument": {"@id": inst_id},
+                "result": results,
+            }
             if act.get("start"):
                 action["startTime"] = act["start"]
             if act.get("end"):
@@ -186,7 +218,15 @@ def write_rocrate(record: Any, fileobj: IO[bytes], previews_root: Path | str | N
         zf.writestr(_zinfo(METADATA, when, zipfile.ZIP_DEFLATED), json.dumps(crate, ensure_ascii=False, indent=2).encode())
 
 
-def write(record: Any, fileobj: IO[bytes], *, previews_root: Path | str | None = None, include_data: bool = False, store_root: Path | str | None = None, **_options: Any) -> None:
+def write(
+    record: Any,
+    fileobj: IO[bytes],
+    *,
+    previews_root: Path | str | None = None,
+    include_data: bool = False,
+    store_root: Path | str | None = None,
+    **_options: Any,
+) -> None:
     write_rocrate(record, fileobj, previews_root=previews_root, include_data=include_data, store_root=store_root)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,9 @@ dropped. Element order follows the schema's sequences.
 
 from __future__ import annotations
 
+import re
 from typing import IO, Any, Mapping
-from urllib.parse import urlparse
+from urllib.parse import quote, urlsplit
 
 from lxml import etree
 
@@ -18,6 +19,7 @@ from nexuslims_kernel.records.schema import NS, XSI, element_symbols
 from nexuslims_kernel.records.text import xml_text
 
 NSMAP = {"nx": NS, "xsi": XSI}
+_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 DATASET_TYPES = frozenset({"Image", "Spectrum", "SpectrumImage", "Diffraction", "Notes", "Misc", "Unknown"})
 
 
@@ -32,15 +34,24 @@ def _sub(parent: etree._Element, tag: str, text: Any = None, **attrs: Any) -> et
 
 
 def _uri(value: Any) -> str | None:
-    """``value`` if it is an absolute http(s) URL without spaces (xs:anyURI), else None."""
+    """``value`` as a valid xs:anyURI if it is an absolute http(s) URL, else None.
+
+    Characters a URI may not hold (``<``, quotes, non-ASCII, stray ``%``) are
+    percent-encoded, so a reservation link can never break the document.
+    """
     if not isinstance(value, str) or any(c.isspace() for c in value):
         return None
-    parsed = urlparse(value)
-    return value if parsed.scheme in ("http", "https") and parsed.netloc else None
+    try:
+        parsed = urlsplit(value)
+    except ValueError:
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return None
+    return quote(_STRAY_PERCENT.sub("%25", value), safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def _params(parent: etree._Element, tag: str, params: Mapping[str, Any]) -> None:
-    for name, value in params.items():
+    for name, value in sorted(params.items()):  # sorted: JSONB does not keep key order
         text, unit = display_value(value)
         warning = "true" if isinstance(value, Mapping) and value.get("warning") else None
         _sub(parent, tag, text, name=name, unit=unit, warning=warning)
@@ -87,8 +98,9 @@ def _project(root: etree._Element, project: Mapping[str, Any] | None) -> None:
     if project.get("group"):
         _sub(el, "group", project["group"])
     _sub(el, "project_id", project.get("name"))
-    if _uri(project.get("ref")):
-        _sub(el, "ref", project["ref"])
+    ref = _uri(project.get("ref"))
+    if ref:
+        _sub(el, "ref", ref)
 
 
 def _dataset(parent: etree._Element, ds: Mapping[str, Any]) -> None:

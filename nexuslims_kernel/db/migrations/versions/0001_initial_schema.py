@@ -66,6 +66,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_extraction_cache')),
     sa.UniqueConstraint('instrument_id', 'relpath', name=op.f('uq_extraction_cache_instrument_id_relpath'))
     )
+    op.create_table('indexed_dirs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('instrument_id', sa.Integer(), nullable=False),
+    sa.Column('relpath', sa.Text(), nullable=False),
+    sa.Column('mtime_ns', sa.BigInteger(), nullable=True),
+    sa.Column('newest_file_mtime', sa.Float(), nullable=True),
+    sa.Column('scanned_at', UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['instrument_id'], ['instruments.id'], name=op.f('fk_indexed_dirs_instrument_id_instruments'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_indexed_dirs')),
+    sa.UniqueConstraint('instrument_id', 'relpath', name=op.f('uq_indexed_dirs_instrument_id_relpath'))
+    )
     op.create_table('indexed_files',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('instrument_id', sa.Integer(), nullable=False),
@@ -261,6 +272,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_indexed_files_instrument_mtime')
 
     op.drop_table('indexed_files')
+    op.drop_table('indexed_dirs')
     op.drop_table('extraction_cache')
     op.drop_table('people')
     op.drop_table('instruments')

@@ -1,0 +1,93 @@
+"""The tornado application: routes, shared context, and a server with body limits."""
+
+from __future__ import annotations
+
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import tornado.httpserver
+import tornado.web
+
+from nexuslims_kernel.api import admin, files, logger, records
+from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, make_hub_auth, oauth_callback_handler
+from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
+from nexuslims_kernel.api.context import ApiContext
+from nexuslims_kernel.api.openapi import OpenApiHandler
+from nexuslims_kernel.config import Settings, get_settings
+from nexuslims_kernel.db import Database, get_database
+
+ID = r"([0-9]{1,18})"
+NAME = r"([^/]{1,200})"
+
+
+class MeHandler(BaseHandler):
+    """GET /me: who the API thinks you are."""
+
+    async def get(self) -> None:
+        p = self.principal
+        self.send_json({"kind": p.kind, "username": p.username, "is_admin": p.is_admin, "instrument": p.instrument_name})
+
+
+def routes(prefix: str) -> list[tuple]:
+    api = prefix.rstrip("/") + "/api/v1"
+    return [
+        (rf"{api}/openapi\.json", OpenApiHandler),
+        (rf"{api}/me", MeHandler),
+        (rf"{api}/logger/events", logger.EventsHandler),
+        (rf"{api}/logger/(start|end|note)", logger.EventsHandler),
+        (rf"{api}/logger/heartbeat", logger.HeartbeatHandler),
+        (rf"{api}/logger/reservations", logger.ReservationsHandler),
+        (rf"{api}/records", records.RecordsHandler),
+        (rf"{api}/records/facets", records.FacetsHandler),
+        (rf"{api}/records/{ID}", records.RecordHandler),
+        (rf"{api}/records/{ID}/export/([a-z-]{{1,20}})", records.ExportHandler),
+        (rf"{api}/records/{ID}/zip", files.ZipHandler),
+        (rf"{api}/records/{ID}/activities/{ID}/zip", files.ZipHandler),
+        (rf"{api}/records/{ID}/files/(.+)", files.RecordFileHandler),
+        (rf"{api}/datasets/{ID}", records.DatasetHandler),
+        (rf"{api}/datasets/{ID}/file", files.DatasetFileHandler),
+        (rf"{api}/datasets/{ID}/preview", files.PreviewHandler),
+        (rf"{api}/admin/(instruments|users|groups)", admin.CollectionHandler),
+        (rf"{api}/admin/(instruments|users){'/'}{NAME}", admin.CollectionHandler),
+        (rf"{api}/admin/groups/{NAME}/members/{NAME}", admin.MembershipHandler),
+        (rf"{api}/admin/sessions/{ID}/rebuild", admin.RebuildHandler),
+        (rf"{api}/admin/records/{ID}/access", admin.AccessHandler),
+    ]
+
+
+def make_app(settings: Settings | None = None, db: Database | None = None, hub_auth: Any = None, workers: int = 8) -> tornado.web.Application:
+    """The API application; ``hub_auth`` overrides the HubOAuth built from the hub's environment."""
+    settings = settings or get_settings()
+    db = db or get_database(settings.db_url)
+    prefix = settings.api.base_path if settings.api.base_path.endswith("/") else settings.api.base_path + "/"
+    handlers = routes(prefix)
+    if settings.api.auth == "jupyterhub":
+        hub_auth = hub_auth or make_hub_auth(prefix)
+        auth: Any = HubAuthenticator(db, hub_auth)
+        handlers.append((rf"{prefix}oauth_callback", oauth_callback_handler(), {"hub_auth": hub_auth}))
+    else:
+        auth = TokenAuth(db)
+    ctx = ApiContext(settings=settings, db=db, auth=auth, executor=ThreadPoolExecutor(workers, thread_name_prefix="nxhub-api"))
+    return tornado.web.Application(
+        handlers, nx=ctx, hub_auth=hub_auth, default_handler_class=NotFoundHandler, xheaders=False,
+        cookie_secret=None, compress_response=False, serve_traceback=False, debug=False,
+    )
+
+
+def make_server(app: tornado.web.Application, sock: socket.socket | None = None, host: str = "127.0.0.1", port: int = 0) -> tuple[tornado.httpserver.HTTPServer, int]:
+    """Start serving ``app`` on ``host:port`` (0 = any free port); returns (server, port).
+
+    Handlers stream bodies and refuse oversized ones with a JSON 413 themselves;
+    the server cuts off anything beyond DRAIN_FACTOR times the limit.
+    """
+    limit = app.settings["nx"].max_body_bytes * DRAIN_FACTOR
+    server = tornado.httpserver.HTTPServer(app, max_body_size=limit, idle_connection_timeout=60)
+    if sock is None:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+        sock.setblocking(False)
+    server.add_sockets([sock])
+    return server, sock.getsockname()[1]

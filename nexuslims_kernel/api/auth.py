@@ -1,0 +1,107 @@
+"""Who is calling: instrument tokens, personal tokens (standalone) or JupyterHub (hub mode).
+
+Tokens come in ``Authorization: Bearer <token>`` (or ``token <token>``, the
+JupyterHub spelling); never in the URL, so they do not end up in access logs.
+No credentials means anonymous (public records only); a wrong token is 401.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Protocol
+
+import tornado.web
+
+from nexuslims_kernel.api.errors import ApiError
+from nexuslims_kernel.db import Database
+from nexuslims_kernel.db.acl import Principal
+from nexuslims_kernel.db.api_tokens import principal_for_token
+from nexuslims_kernel.db.tokens import PREFIX
+
+_AUTH_RE = re.compile(r"(?:bearer|token)\s+(\S+)\s*$", re.IGNORECASE)
+
+
+def bearer_token(handler: tornado.web.RequestHandler) -> str | None:
+    header = handler.request.headers.get("Authorization")
+    if not header:
+        return None
+    match = _AUTH_RE.match(header)
+    if match is None:
+        raise ApiError(401, "Authorization header must be 'Bearer <token>'")
+    return match.group(1)
+
+
+class Authenticator(Protocol):
+    async def authenticate(self, handler: Any) -> Principal: ...
+
+
+class TokenAuth:
+    """Standalone mode: our own hashed tokens (personal and per-instrument)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def lookup(self, token: str) -> Principal | None:
+        with self.db.session() as sess:
+            return principal_for_token(sess, token)
+
+    async def authenticate(self, handler: Any) -> Principal:
+        token = bearer_token(handler)
+        if token is None:
+            return Principal.anonymous()
+        principal = await handler.run(self.lookup, token)
+        if principal is None:
+            raise ApiError(401, "invalid or revoked token")
+        return principal
+
+
+class HubAuthenticator(TokenAuth):
+    """Hub mode: JupyterHub OAuth cookies and API tokens; Logger tokens still ours.
+
+    Hub users map to people by username; hub admins are admins here too.
+    """
+
+    def __init__(self, db: Database, hub_auth: Any) -> None:
+        super().__init__(db)
+        self.hub_auth = hub_auth  # jupyterhub.services.auth.HubOAuth
+
+    def principal_for_model(self, model: dict[str, Any]) -> Principal:
+        with self.db.session() as sess:
+            return Principal.for_username(sess, model["name"], is_admin=bool(model.get("admin")))
+
+    async def authenticate(self, handler: Any) -> Principal:
+        token = bearer_token(handler)
+        if token is not None and token.startswith(PREFIX):
+            principal = await handler.run(self.lookup, token)
+            if principal is None:
+                raise ApiError(401, "invalid or revoked token")
+            return principal
+        model = await self.hub_auth.get_user(handler, sync=False)
+        if not model:
+            if token is not None:
+                raise ApiError(401, "the hub does not know this token")
+            return Principal.anonymous()
+        if model.get("kind", "user") != "user":
+            return Principal.anonymous()  # services get public data only
+        scopes = self.hub_auth.access_scopes
+        if scopes and not self.hub_auth.check_scopes(scopes, model):
+            raise ApiError(403, "your hub token does not grant access to this service")
+        return await handler.run(self.principal_for_model, model)
+
+
+def make_hub_auth(base_path: str, **config: Any) -> Any:
+    """A HubOAuth configured from the JUPYTERHUB_* variables the hub gives its services."""
+    from jupyterhub.services.auth import HubOAuth
+
+    return HubOAuth(base_url=base_path, cache_max_age=60, **config)
+
+
+def oauth_callback_handler() -> type:
+    """The hub's OAuth callback handler, bound to our HubOAuth instance (browsers log in through it)."""
+    from jupyterhub.services.auth import HubOAuthCallbackHandler
+
+    class OAuthCallbackHandler(HubOAuthCallbackHandler):
+        def initialize(self, hub_auth: Any) -> None:
+            self.hub_auth = hub_auth
+
+    return OAuthCallbackHandler

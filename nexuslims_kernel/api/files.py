@@ -1,0 +1,194 @@
+"""File endpoints: one file (with HTTP Range), previews, and whole records as a streamed zip.
+
+Zips are written with ``zipfile`` straight into the response in chunks (no
+temporary copy); each chunk waits for the socket to drain, so memory stays
+flat however large the record.
+"""
+
+from __future__ import annotations
+
+import io
+import urllib.parse
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from nexuslims_kernel.api.base import BaseHandler
+from nexuslims_kernel.api.errors import ApiError
+from nexuslims_kernel.api.paths import archive_name, parse_range, resolve_under
+from nexuslims_kernel.db.acl import get_visible_dataset, get_visible_record
+from nexuslims_kernel.db.models import Activity, Dataset, Instrument, Record
+from nexuslims_kernel.errors import NotFoundError
+
+CHUNK = 1 << 20
+PREVIEW_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif"}
+
+
+def _disposition(kind: str, name: str) -> str:
+    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("\\", "_")
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{urllib.parse.quote(name)}"
+
+
+class FileStreamMixin(BaseHandler):
+    """Send one file, honouring a single Range."""
+
+    async def send_file(self, path: Path, content_type: str, disposition: str) -> None:
+        size = path.stat().st_size
+        try:
+            wanted = parse_range(self.request.headers.get("Range"), size)
+        except ValueError:
+            self.set_header("Content-Range", f"bytes */{size}")
+            raise ApiError(416, "requested range not satisfiable") from None
+        first, last = wanted if wanted else (0, size - 1)
+        self.set_header("Content-Type", content_type)
+        self.set_header("Content-Disposition", disposition)
+        self.set_header("Accept-Ranges", "bytes")
+        self.set_header("Cache-Control", "private, max-age=0")
+        if wanted:
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes {first}-{last}/{size}")
+        self.set_header("Content-Length", str(max(0, last - first + 1)))
+        with open(path, "rb") as fh:
+            fh.seek(first)
+            remaining = last - first + 1
+            while remaining > 0:
+                chunk = await self.run(fh.read, min(CHUNK, remaining))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
+                self.write(chunk)
+                await self.flush()
+        self.finish()
+
+
+class DatasetFileHandler(FileStreamMixin):
+    """GET /datasets/{id}/file: the dataset's original file."""
+
+    async def get(self, dataset_id: str) -> None:
+        path = await self.run(self._locate, int(dataset_id))
+        await self.send_file(path, "application/octet-stream", _disposition("attachment", path.name))
+
+    def _locate(self, dataset_id: int) -> Path:
+        with self.ctx.db.session() as sess:
+            ds = get_visible_dataset(sess, self.principal, dataset_id)
+            root = sess.scalar(
+                select(Instrument.filestore_root).join(Record, Record.instrument_id == Instrument.id).where(Record.id == ds.record_id)
+            )
+            return resolve_under(root, ds.relpath)
+
+
+class RecordFileHandler(FileStreamMixin):
+    """GET /records/{id}/files/{relpath}: a file (or companion) belonging to the record."""
+
+    async def get(self, record_id: str, relpath: str) -> None:
+        path = await self.run(self._locate, int(record_id), urllib.parse.unquote(relpath))
+        await self.send_file(path, "application/octet-stream", _disposition("attachment", path.name))
+
+    def _locate(self, record_id: int, relpath: str) -> Path:
+        with self.ctx.db.session() as sess:
+            record = get_visible_record(sess, self.principal, record_id)
+            known = {rel for ds in record.datasets for rel in [ds.relpath, *(ds.companions or [])]}
+            if relpath not in known:
+                raise NotFoundError("file not found in this record")
+            return resolve_under(record.instrument.filestore_root, relpath)
+
+
+class PreviewHandler(FileStreamMixin):
+    """GET /datasets/{id}/preview: the precomputed thumbnail."""
+
+    async def get(self, dataset_id: str) -> None:
+        path = await self.run(self._locate, int(dataset_id))
+        kind = PREVIEW_TYPES.get(path.suffix.lower(), "application/octet-stream")
+        self.set_header("Cache-Control", "private, max-age=3600")
+        await self.send_file(path, kind, _disposition("inline", path.name))
+
+    def _locate(self, dataset_id: int) -> Path:
+        with self.ctx.db.session() as sess:
+            ds = get_visible_dataset(sess, self.principal, dataset_id)
+            return resolve_under(self.ctx.previews_root, ds.preview_path)
+
+
+class _Sink(io.RawIOBase):
+    """A write-only, non-seekable buffer that zipfile writes into (so it emits data descriptors)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.pos = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.buf += data
+        self.pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.pos
+
+    def take(self) -> bytes:
+        out = bytes(self.buf)
+        self.buf.clear()
+        return out
+
+
+class ZipHandler(BaseHandler):
+    """GET /records/{id}/zip and /records/{id}/activities/{seq}/zip: files as one streamed zip."""
+
+    async def get(self, record_id: str, seq: str | None = None) -> None:
+        root, entries, name = await self.run(self._entries, int(record_id), int(seq) if seq else None)
+        self.set_header("Content-Type", "application/zip")
+        self.set_header("Content-Disposition", _disposition("attachment", name))
+        sink = _Sink()
+        problems: list[str] = []
+        with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+            for rel in entries:
+                try:
+                    path = resolve_under(root, rel)
+                    src = open(path, "rb")  # noqa: SIM115 - closed below
+                except (NotFoundError, OSError):
+                    problems.append(f"{archive_name(rel)}: file not available")
+                    continue
+                with src:
+                    info = zipfile.ZipInfo.from_file(path, archive_name(rel))
+                    info.compress_type = zipfile.ZIP_STORED
+                    with zf.open(info, "w", force_zip64=True) as dst:
+                        while await self.run(self._copy, src, dst):
+                            if len(sink.buf) >= CHUNK:
+                                await self._send(sink)
+                await self._send(sink)
+            if problems:
+                zf.writestr("MISSING_FILES.txt", "\n".join(problems) + "\n")
+        await self._send(sink)
+        self.finish()
+
+    @staticmethod
+    def _copy(src: Any, dst: Any) -> bool:
+        chunk = src.read(CHUNK)
+        if chunk:
+            dst.write(chunk)
+        return bool(chunk)
+
+    async def _send(self, sink: _Sink) -> None:
+        if sink.buf:
+            self.write(sink.take())
+            await self.flush()
+
+    def _entries(self, record_id: int, seq: int | None) -> tuple[str | None, list[str], str]:
+        with self.ctx.db.session() as sess:
+            record = get_visible_record(sess, self.principal, record_id)
+            stmt = select(Dataset.relpath, Dataset.companions).where(Dataset.record_id == record.id).order_by(Dataset.id)
+            name = f"record-{record.id}.zip"
+            if seq is not None:
+                act = sess.scalar(select(Activity.id).where(Activity.record_id == record.id, Activity.seq == seq))
+                if act is None:
+                    raise NotFoundError(f"record {record_id} has no activity {seq}")
+                stmt = stmt.where(Dataset.activity_id == act)
+                name = f"record-{record.id}-activity-{seq}.zip"
+            seen: dict[str, None] = {}
+            for relpath, companions in sess.execute(stmt):
+                for rel in [relpath, *(companions or [])]:
+                    seen.setdefault(rel, None)
+            return record.instrument.filestore_root, list(seen), name

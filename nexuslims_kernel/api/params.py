@@ -1,0 +1,54 @@
+"""Query-string parsing for list endpoints, with one-line 400 errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tornado.web import RequestHandler
+
+from nexuslims_kernel.api.errors import ApiError
+from nexuslims_kernel.db.record_query import RecordFilter
+
+MAX_PARAM = 500
+
+
+def text_arg(handler: RequestHandler, name: str) -> str | None:
+    value = handler.get_query_argument(name, None)
+    if value is None or value == "":
+        return None
+    if len(value) > MAX_PARAM or "\x00" in value:
+        raise ApiError(400, f"query parameter {name!r} is too long or contains NUL")
+    return value
+
+
+def time_arg(handler: RequestHandler, name: str) -> dt.datetime | None:
+    value = text_arg(handler, name)
+    if value is None:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an ISO-8601 date or time, e.g. 2026-03-01") from None
+    return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
+
+
+def int_arg(handler: RequestHandler, name: str, default: int) -> int:
+    value = text_arg(handler, name)
+    if value is None:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a whole number") from None
+
+
+def record_filter(handler: RequestHandler) -> RecordFilter:
+    return RecordFilter(
+        q=text_arg(handler, "q"),
+        instrument=text_arg(handler, "instrument"),
+        user=text_arg(handler, "user"),
+        start_from=time_arg(handler, "from"),
+        start_to=time_arg(handler, "to"),
+        dataset_type=text_arg(handler, "dataset_type"),
+        format=text_arg(handler, "format"),
+    )

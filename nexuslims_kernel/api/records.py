@@ -1,0 +1,113 @@
+"""Record endpoints: list/search with facets, one record, one dataset, exports."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from nexuslims_kernel.api.base import BaseHandler
+from nexuslims_kernel.api.params import int_arg, record_filter, text_arg
+from nexuslims_kernel.db import record_query
+from nexuslims_kernel.db.acl import get_visible_dataset, get_visible_record
+from nexuslims_kernel.db.models import Record
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def summary(record: Record, instrument: str, owner: str | None, group: str | None) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "title": record.title,
+        "start": _iso(record.start),
+        "end": _iso(record.end),
+        "instrument": instrument,
+        "owner": owner,
+        "group": group,
+        "is_public": bool(record.is_public),
+        "embargo_until": _iso(record.embargo_until),
+        "n_datasets": record.n_datasets,
+        "built_at": _iso(record.built_at),
+    }
+
+
+class RecordsHandler(BaseHandler):
+    """GET /records: search, filter, sort, paginate."""
+
+    async def get(self) -> None:
+        flt = record_filter(self)
+        sort = text_arg(self, "sort") or ("relevance" if flt.q else "-start")
+        limit = int_arg(self, "limit", 50)
+        cursor = text_arg(self, "cursor")
+        self.send_json(await self.run(self._list, flt, sort, limit, cursor))
+
+    def _list(self, flt: record_query.RecordFilter, sort: str, limit: int, cursor: str | None) -> dict[str, Any]:
+        with self.ctx.db.session() as sess:
+            rows, next_cursor = record_query.page(sess, self.principal, flt, sort=sort, limit=limit, cursor=cursor)
+            out: dict[str, Any] = {"items": [summary(*row) for row in rows], "next_cursor": next_cursor}
+            if cursor is None:
+                out["total"] = record_query.count(sess, self.principal, flt)
+            return out
+
+
+class FacetsHandler(BaseHandler):
+    """GET /records/facets: counts per instrument, owner, dataset type, format."""
+
+    async def get(self) -> None:
+        flt = record_filter(self)
+        self.send_json(await self.run(self._facets, flt))
+
+    def _facets(self, flt: record_query.RecordFilter) -> dict[str, Any]:
+        with self.ctx.db.session() as sess:
+            return {"total": record_query.count(sess, self.principal, flt), "facets": record_query.facets(sess, self.principal, flt)}
+
+
+def load_visible_json(handler: BaseHandler, record_id: int) -> dict[str, Any]:
+    """The record's full JSON form, if the caller may see it (404 otherwise)."""
+    from nexuslims_kernel.records import load_record, to_json
+
+    with handler.ctx.db.session() as sess:
+        get_visible_record(sess, handler.principal, record_id)
+        return to_json(load_record(sess, record_id))
+
+
+class RecordHandler(BaseHandler):
+    """GET /records/{id}: summary, header, activities and datasets."""
+
+    async def get(self, record_id: str) -> None:
+        self.send_json(await self.run(load_visible_json, self, int(record_id)))
+
+
+class DatasetHandler(BaseHandler):
+    """GET /datasets/{id}: one dataset with its normalised and raw metadata."""
+
+    async def get(self, dataset_id: str) -> None:
+        self.send_json(await self.run(self._get, int(dataset_id)))
+
+    def _get(self, dataset_id: int) -> dict[str, Any]:
+        with self.ctx.db.session() as sess:
+            ds = get_visible_dataset(sess, self.principal, dataset_id)
+            return {
+                "id": ds.id, "record_id": ds.record_id, "relpath": ds.relpath, "signal_index": ds.signal_index,
+                "name": ds.name, "dataset_type": ds.dataset_type, "format": ds.format,
+                "acquired_at": _iso(ds.acquired_at), "file_size": ds.file_size, "shape": list(ds.shape or []),
+                "dtype": ds.dtype, "metadata": ds.meta or {}, "raw_metadata": ds.raw_metadata or {},
+                "has_preview": bool(ds.preview_path), "companions": list(ds.companions or []),
+                "warnings": list(ds.warnings or []), "error": ds.error,
+            }
+
+
+class ExportHandler(BaseHandler):
+    """GET /records/{id}/export/{format}: Nexus XML, JSON or RO-Crate (metadata and previews)."""
+
+    async def get(self, record_id: str, fmt: str) -> None:
+        from nexuslims_kernel.records import get_exporter
+
+        spec = get_exporter(fmt)
+        data = await self.run(load_visible_json, self, int(record_id))
+        buf = io.BytesIO()
+        await self.run(lambda: spec.write(data, buf, previews_root=self.ctx.previews_root))
+        self.set_header("Content-Type", spec.media_type)
+        self.set_header("Content-Disposition", f'attachment; filename="{spec.filename(int(record_id))}"')
+        self.finish(buf.getvalue())

@@ -1,0 +1,59 @@
+"""``nxhub api``: run the REST API and issue personal API tokens."""
+
+from __future__ import annotations
+
+import click
+
+from nexuslims_kernel.cli.output import database_for, emit_one, settings_for, wants_json
+
+
+@click.group()
+def api() -> None:
+    """Run the REST API service and manage API tokens."""
+
+
+@api.command("serve")
+@click.option("--host", help="Address to listen on (default: setting api.host).")
+@click.option("--port", type=int, help="Port to listen on (default: setting api.port).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the API until interrupted (standalone, or as a JupyterHub service with api.auth=jupyterhub)."""
+    import asyncio
+    import logging
+
+    from nexuslims_kernel.api import make_app, make_server
+
+    settings = settings_for(ctx)
+    db = database_for(ctx)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    host = host or settings.api.host
+    port = settings.api.port if port is None else port
+
+    async def main() -> None:
+        server, bound = make_server(make_app(settings, db), host=host, port=port)
+        click.echo(f"NexusLIMS Hub API on http://{host}:{bound}{settings.api.base_path.rstrip('/')}/api/v1/ (auth: {settings.api.auth})", err=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+@api.group("token")
+def token() -> None:
+    """Personal API tokens (standalone mode)."""
+
+
+@token.command("create")
+@click.argument("username")
+@click.option("--name", default="", help="A label to recognise the token by, e.g. 'laptop'.")
+@click.pass_context
+def create(ctx: click.Context, username: str, name: str) -> None:
+    """Create a token for USERNAME and print it once (only its hash is stored)."""
+    from nexuslims_kernel.db.api_tokens import create_api_token
+
+    with database_for(ctx).session(write=True) as sess:
+        value = create_api_token(sess, username, name)
+    if wants_json(ctx):
+        emit_one(ctx, {"username": username, "name": name, "token": value})
+    else:
+        click.echo(value)
+        click.echo(f"Token for {username} created; it is shown only now. Use it as 'Authorization: Bearer <token>'.", err=True)

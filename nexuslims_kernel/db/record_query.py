@@ -1,0 +1,177 @@
+"""Listing records for a person: filters, full-text search, sort, cursor pages, facets.
+
+Everything starts from :func:`nexuslims_kernel.db.acl.visible_clause`, so a
+count or facet never includes a record the caller may not see. Shared by the
+API and the notebook catalog.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, literal, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from nexuslims_kernel.db import search
+from nexuslims_kernel.db.acl import Principal, visible_clause
+from nexuslims_kernel.db.models import Dataset, Group, Instrument, Person, Record
+from nexuslims_kernel.errors import InvalidInputError
+
+SORTS = ("-start", "start", "title", "-title", "relevance")
+MAX_LIMIT = 500
+FACETS = ("instrument", "owner", "dataset_type", "format")
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordFilter:
+    """What the caller asked for; every field optional."""
+
+    q: str | None = None
+    instrument: str | None = None  # instrument name
+    user: str | None = None  # owner's username
+    start_from: dt.datetime | None = None  # record start >= this
+    start_to: dt.datetime | None = None  # record start < this
+    dataset_type: str | None = None
+    format: str | None = None
+
+    def conditions(self, dialect: str) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        match = search.match_clause(dialect, self.q)
+        if match is not None:
+            out.append(match)
+        if self.instrument:
+            out.append(Record.instrument_id.in_(select(Instrument.id).where(Instrument.name == self.instrument)))
+        if self.user:
+            out.append(Record.owner_id.in_(select(Person.id).where(Person.username == self.user)))
+        if self.start_from:
+            out.append(Record.start >= self.start_from)
+        if self.start_to:
+            out.append(Record.start < self.start_to)
+        if self.dataset_type:
+            out.append(Record.id.in_(select(Dataset.record_id).where(Dataset.dataset_type == self.dataset_type)))
+        if self.format:
+            out.append(Record.id.in_(select(Dataset.record_id).where(Dataset.format == self.format)))
+        return out
+
+
+def where(principal: Principal, flt: RecordFilter, dialect: str) -> ColumnElement[bool]:
+    """ACL and filters as one WHERE clause on ``Record``."""
+    return and_(visible_clause(principal), *flt.conditions(dialect))
+
+
+def count(sess: Session, principal: Principal, flt: RecordFilter) -> int:
+    dialect = sess.get_bind().dialect.name
+    return sess.scalar(select(func.count()).select_from(Record).where(where(principal, flt, dialect))) or 0
+
+
+def facets(sess: Session, principal: Principal, flt: RecordFilter) -> dict[str, list[dict[str, Any]]]:
+    """Record counts per instrument, owner, dataset type and format, within what the caller may see."""
+    dialect = sess.get_bind().dialect.name
+    ids = select(Record.id).where(where(principal, flt, dialect))
+    n = func.count(distinct(Record.id))
+    queries: dict[str, Select] = {
+        "instrument": select(Instrument.name, n).join(Record, Record.instrument_id == Instrument.id)
+        .where(Record.id.in_(ids)).group_by(Instrument.name),
+        "owner": select(Person.username, n).join(Record, Record.owner_id == Person.id)
+        .where(Record.id.in_(ids)).group_by(Person.username),
+        "dataset_type": select(Dataset.dataset_type, func.count(distinct(Dataset.record_id)))
+        .where(Dataset.record_id.in_(ids)).group_by(Dataset.dataset_type),
+        "format": select(Dataset.format, func.count(distinct(Dataset.record_id)))
+        .where(Dataset.record_id.in_(ids), Dataset.format.is_not(None)).group_by(Dataset.format),
+    }
+    out = {}
+    for name, stmt in queries.items():
+        rows = sess.execute(stmt).all()
+        out[name] = [{"value": v, "count": c} for v, c in sorted(rows, key=lambda r: (-r[1], str(r[0])))]
+    return out
+
+
+# -- pages ------------------------------------------------------------------
+
+
+def encode_cursor(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> dict[str, Any]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInputError("cursor is not valid; use next_cursor from the previous page") from None
+    if not isinstance(data, dict) or data.get("s") != sort:
+        raise InvalidInputError("cursor belongs to a different sort order")
+    return data
+
+
+def _keyset(sort: str, data: dict[str, Any]) -> ColumnElement[bool]:
+    """Rows after the cursor in ``sort`` order (NULL start sorts last ascending, as in PostgreSQL)."""
+    try:
+        last_id = int(data["id"])
+        raw = data.get("v")
+        value = dt.datetime.fromisoformat(raw) if (raw is not None and sort.endswith("start")) else raw
+    except (KeyError, TypeError, ValueError):
+        raise InvalidInputError("cursor is not valid; use next_cursor from the previous page") from None
+    col = Record.start if sort.endswith("start") else Record.title
+    after = tuple_(literal(value, col.type), literal(last_id))
+    if sort.startswith("-"):
+        if value is None:
+            return or_(and_(col.is_(None), Record.id < last_id), col.is_not(None))
+        return tuple_(col, Record.id) < after
+    if value is None:
+        return and_(col.is_(None), Record.id > last_id)
+    return or_(tuple_(col, Record.id) > after, col.is_(None))
+
+
+def _order(sort: str, dialect: str, q: str | None) -> list[Any]:
+    if sort == "relevance":
+        rank = search.rank_order(dialect, q)
+        return ([rank] if rank is not None else [Record.start.desc().nulls_first()]) + [Record.id.desc()]
+    col = Record.start if sort.endswith("start") else Record.title
+    if sort.startswith("-"):
+        return [col.desc().nulls_first(), Record.id.desc()]
+    return [col.asc().nulls_last(), Record.id.asc()]
+
+
+def page(
+    sess: Session, principal: Principal, flt: RecordFilter, *, sort: str = "-start", limit: int = 50, cursor: str | None = None
+) -> tuple[list[tuple[Record, str, str | None, str | None]], str | None]:
+    """One page of (record, instrument name, owner username, group name) and the next cursor."""
+    if sort not in SORTS:
+        raise InvalidInputError(f"sort must be one of {', '.join(SORTS)}")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInputError(f"limit must be between 1 and {MAX_LIMIT}")
+    dialect = sess.get_bind().dialect.name
+    stmt = (
+        select(Record, Instrument.name, Person.username, Group.name)
+        .join(Instrument, Instrument.id == Record.instrument_id)
+        .outerjoin(Person, Person.id == Record.owner_id)
+        .outerjoin(Group, Group.id == Record.group_id)
+        .where(where(principal, flt, dialect))
+        .order_by(*_order(sort, dialect, flt.q))
+        .limit(limit + 1)
+    )
+    offset = 0
+    if cursor:
+        data = decode_cursor(cursor, sort)
+        if sort == "relevance":
+            offset = int(data.get("o", 0)) if str(data.get("o", "0")).isdigit() else 0
+            stmt = stmt.offset(offset)
+        else:
+            stmt = stmt.where(_keyset(sort, data))
+    rows = [tuple(r) for r in sess.execute(stmt).all()]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1][0]
+        if sort == "relevance":
+            next_cursor = encode_cursor({"s": sort, "o": offset + limit})
+        else:
+            value = last.start.isoformat() if sort.endswith("start") and last.start else (last.title if sort.endswith("title") else None)
+            next_cursor = encode_cursor({"s": sort, "v": value, "id": last.id})
+    return rows, next_cursor

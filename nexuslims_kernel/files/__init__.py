@@ -1,0 +1,17 @@
+"""The file-store index: what is on each instrument's disk, kept in the DB.
+
+Public API::
+
+    scan(db, instrument, settings=None, full=False, force_dirs=()) -> ScanStats   # incremental
+    scan_all(db, settings=None) -> list[ScanStats]
+    watch(db, instrument, settings=None, stop_event=None)                        # watchdog, live
+    find_session_files(sess, session, settings=None) -> list[IndexedFile]         # DB range query
+    session_window(session, settings=None) -> (lo, hi) epoch seconds
+"""
+
+from nexuslims_kernel.files.lookup import find_files, find_session_files, session_window
+from nexuslims_kernel.files.scan import ScanStats, resolve_store, scan, scan_all
+from nexuslims_kernel.files.walk import is_ignored
+from nexuslims_kernel.files.watch import watch
+
+__all__ = ["ScanStats", "find_files", "find_session_files", "is_ignored", "resolve_store", "scan", "scan_all", "session_window", "watch"]

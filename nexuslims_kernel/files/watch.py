@@ -1,0 +1,99 @@
+"""Keep the index live: watchdog reports which folders changed, a short incremental scan follows.
+
+Events only name folders to re-list (``force_dirs``), so a burst of writes
+becomes one scan, and files still being written are picked up once they
+settle (their folder stays marked until then).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Callable
+
+from nexuslims_kernel.config import Settings, get_settings
+from nexuslims_kernel.db.engine import Database
+from nexuslims_kernel.files.scan import ScanStats, resolve_store, scan
+
+log = logging.getLogger(__name__)
+
+
+class _DirtyFolders:
+    """Thread-safe set of folder relpaths reported by the observer."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.lock = threading.Lock()
+        self.dirs: set[str] = set()
+        self.event = threading.Event()
+
+    def add_path(self, path: str, is_dir: bool) -> None:
+        folder = path if is_dir else os.path.dirname(path)
+        rel = os.path.relpath(folder, self.root)
+        if rel.startswith(".."):
+            return
+        rel = "" if rel == "." else rel.replace(os.sep, "/")
+        with self.lock:
+            self.dirs.add(rel)
+            if rel:  # a new or moved folder also changes its parent's listing
+                self.dirs.add(rel.rpartition("/")[0])
+        self.event.set()
+
+    def take(self) -> set[str]:
+        with self.lock:
+            out, self.dirs = self.dirs, set()
+            self.event.clear()
+            return out
+
+
+def watch(
+    db: Database,
+    instrument: str | int,
+    settings: Settings | None = None,
+    stop_event: threading.Event | None = None,
+    on_scan: Callable[[ScanStats], None] | None = None,
+    debounce_s: float = 0.5,
+) -> None:
+    """Scan once, then re-scan changed folders until ``stop_event`` is set."""
+    from watchdog.events import FileSystemEventHandler
+    from watchdog.observers import Observer
+
+    settings = settings or get_settings()
+    stop = stop_event or threading.Event()
+    store = resolve_store(db, instrument)
+    dirty = _DirtyFolders(store.root)
+
+    class Handler(FileSystemEventHandler):
+        def on_any_event(self, event) -> None:  # noqa: ANN001 - watchdog's event type
+            if event.event_type in ("opened", "closed_no_write"):
+                return
+            dirty.add_path(event.src_path, event.is_directory)
+            dest = getattr(event, "dest_path", "")
+            if dest:
+                dirty.add_path(dest, event.is_directory)
+
+    observer = Observer()
+    observer.schedule(Handler(), store.root, recursive=True)
+    observer.start()
+    try:
+        stats = scan(db, store.id, settings)
+        if on_scan:
+            on_scan(stats)
+        pending = stats.unsettled > 0
+        recheck = max(settings.build.settle_s, debounce_s)
+        while not stop.is_set():
+            woke = dirty.event.wait(recheck if pending else 1.0)
+            if stop.is_set():
+                break
+            if not woke and not pending:
+                continue
+            stop.wait(debounce_s)  # let a burst of events collect
+            stats = scan(db, store.id, settings, force_dirs=dirty.take())
+            pending = stats.unsettled > 0
+            log.debug("watch %s: %s", store.name, stats.to_dict())
+            if on_scan:
+                on_scan(stats)
+    finally:
+        observer.stop()
+        observer.join(5)
