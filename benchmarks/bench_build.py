@@ -21,10 +21,11 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 # Corpus files for the end-to-end build: common formats, one companion pair.
 CORPUS_FILES = [
@@ -120,6 +121,7 @@ def bench_scan(tmp: Path, n_files: int) -> float:
     with db.session(write=True) as sess:
         add_instrument(sess, "Tree", filestore_root=str(root))
     cold = scan(db, "Tree")
+    scan(db, "Tree", hot_s=0)  # folders written within the last seconds are trusted only on the next pass
     warm = scan(db, "Tree", hot_s=0)
     _report(f"cold scan of {n_files:,} files", cold.files_per_s, "files/s", ">= 10,000/s", f"{cold.elapsed_s:.2f} s")
     _report("incremental scan, nothing changed", warm.elapsed_s * 1000, "ms", "", f"{warm.dirs_skipped} folders skipped")

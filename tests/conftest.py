@@ -18,6 +18,9 @@ from nexuslims_kernel.db import Database, reset_databases, upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 BACKENDS = ["sqlite", "postgresql"]
+XSD = REPO.parent / "shared" / "schemas" / "nexus-experiment.xsd"
+# Exported XML is validated against the public schema beside the checkout (never copied into the repo).
+os.environ.setdefault("NXHUB_XSD_PATH", str(XSD))
 
 
 def corpus_path() -> Path:
@@ -76,7 +79,7 @@ def settings(tmp_path: Path, db_url: str):
     """Settings pointing at a temp data dir and the test's database; installed process-wide."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    value = load_settings(environ={}, overrides={"data_dir": str(data_dir), "database_url": db_url})
+    value = load_settings(environ={}, overrides={"data_dir": str(data_dir), "database_url": db_url, "xsd_path": str(XSD)})
     set_settings(value)
     yield value
     set_settings(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -68,10 +69,13 @@ def make_app(settings: Settings | None = None, db: Database | None = None, hub_a
         handlers.append((rf"{prefix}oauth_callback", oauth_callback_handler(), {"hub_auth": hub_auth}))
     else:
         auth = TokenAuth(db)
+    # HubOAuth keeps the user's hub token in a signed cookie; a per-process secret means a
+    # browser logs in again after a restart, which the OAuth flow does without asking.
+    cookie_secret = secrets.token_bytes(32) if settings.api.auth == "jupyterhub" else None
     ctx = ApiContext(settings=settings, db=db, auth=auth, executor=ThreadPoolExecutor(workers, thread_name_prefix="nxhub-api"))
     return tornado.web.Application(
         handlers, nx=ctx, hub_auth=hub_auth, default_handler_class=NotFoundHandler, xheaders=False,
-        cookie_secret=None, compress_response=False, serve_traceback=False, debug=False,
+        cookie_secret=cookie_secret, compress_response=False, serve_traceback=False, debug=False,
     )
 
 

@@ -18,7 +18,7 @@ def _parse_since(value: str) -> dt.datetime:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
         raise InvalidInputError(f"--since {value!r} is not an ISO date or date-time (e.g. 2026-03-01)") from None
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
 def _result_row(r: Any) -> dict[str, Any]:
@@ -71,8 +71,8 @@ def _dry_run(ctx: click.Context, db: Any, sessions: list[Any]) -> None:
 @click.pass_context
 def build(ctx: click.Context, session_id: int | None, since: str | None, dry_run: bool) -> None:
     """Build records of queued sessions now (default: everything ready in the queue)."""
-    from nexuslims_kernel.build.progress import BuildProgress
     from nexuslims_kernel.build import build_session
+    from nexuslims_kernel.build.progress import BuildProgress
     from nexuslims_kernel.build.worker import LazyPool
     from nexuslims_kernel.sessions.machine import move
 

@@ -35,7 +35,6 @@ COMMANDS: dict[str, str] = {
     "build": "nexuslims_kernel.cli.build_cmd:build",
     "worker": "nexuslims_kernel.cli.build_cmd:worker",
     "index": "nexuslims_kernel.cli.build_cmd:index",
-    "infer": "nexuslims_kernel.cli.build_cmd:infer",
     "up": "nexuslims_kernel.cli.up_cmd:up",
 }
 
@@ -56,7 +55,6 @@ HELP: dict[str, str] = {
     "build": "Build records of queued sessions now, with progress and a summary.",
     "worker": "Run a build worker: claim queued sessions and build them.",
     "index": "Update (or --watch) the file index of instrument file stores.",
-    "infer": "Propose sessions from bursts of file activity (sessions infer).",
     "up": "Start the local hub: database, demo data, build worker and API.",
 }
 

@@ -151,3 +151,13 @@ def rebuild(ctx: click.Context, session_ids: tuple[int, ...], reason: str) -> No
     for sid in session_ids:
         move(db, sid, "TO_BE_BUILT", actor="cli", reason=reason)
         click.echo(f"session {sid}: TO_BE_BUILT")
+
+
+def _attach_infer() -> None:
+    """`nxhub sessions infer` lives with the builder; attach it here too."""
+    from nexuslims_kernel.cli.build_cmd import infer
+
+    sessions.add_command(infer, "infer")
+
+
+_attach_infer()

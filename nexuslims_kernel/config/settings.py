@@ -74,6 +74,7 @@ class Settings:
     database_url: str = field(default="", metadata={"doc": "SQLAlchemy URL; default sqlite:///<data_dir>/nxhub.db"})
     previews_dir: Path | None = field(default=None, metadata={"doc": "Thumbnails; default <data_dir>/previews"})
     records_dir: Path | None = field(default=None, metadata={"doc": "Exported records; default <data_dir>/records"})
+    xsd_path: Path | None = field(default=None, metadata={"doc": "Nexus Experiment XSD that exported XML is validated against"})
     log_level: str = field(default="INFO", metadata={"doc": "DEBUG, INFO, WARNING or ERROR", "choices": ("DEBUG", "INFO", "WARNING", "ERROR")})
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     build: BuildSettings = field(default_factory=BuildSettings)

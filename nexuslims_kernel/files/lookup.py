@@ -14,8 +14,8 @@ from nexuslims_kernel.db.models import IndexedFile, InstrumentSession
 def session_window(session: InstrumentSession, settings: Settings | None = None) -> tuple[float, float]:
     """Epoch seconds [start - grace_before, end + grace_after]; an open session ends now."""
     build = (settings or get_settings()).build
-    start = session.start or session.end or dt.datetime.now(dt.timezone.utc)
-    end = session.end or dt.datetime.now(dt.timezone.utc)
+    start = session.start or session.end or dt.datetime.now(dt.UTC)
+    end = session.end or dt.datetime.now(dt.UTC)
     return start.timestamp() - build.grace_before_s, end.timestamp() + build.grace_after_s
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.engine import Database
@@ -141,7 +142,7 @@ class _Scanner:
             if row is None or row[1] != size or row[2] != mtime or row[3]:
                 self.writer.upsert(join(rel, name), size, mtime)
                 self.stats.added_or_changed += 1
-        for _name, (file_id, _size, _mtime, deleted) in known.items():
+        for file_id, _size, _mtime, deleted in known.values():
             if not deleted:
                 self.writer.mark_deleted(file_id)
                 self.stats.deleted += 1

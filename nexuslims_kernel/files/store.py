@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from nexuslims_kernel.db.base import UTCDateTime, utcnow
+from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.db.engine import Database
 from nexuslims_kernel.db.models import IndexedDir, IndexedFile
 
@@ -89,7 +89,8 @@ class IndexWriter:
         """Plain DB-API ``executemany``: the per-row cost of ORM/Core parameter processing
         dominated cold scans, and these rows need no type conversion but the timestamp."""
         dialect = sess.get_bind().dialect
-        now = UTCDateTime().process_bind_param(self.now, dialect)
+        to_db = IndexedFile.__table__.c.last_seen.type.bind_processor(dialect)
+        now = to_db(self.now) if to_db else self.now  # exactly what the ORM would store
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         false = "0" if dialect.name == "sqlite" else "false"
         sql = (

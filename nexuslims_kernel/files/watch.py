@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.engine import Database
@@ -65,7 +65,7 @@ def watch(
     dirty = _DirtyFolders(store.root)
 
     class Handler(FileSystemEventHandler):
-        def on_any_event(self, event) -> None:  # noqa: ANN001 - watchdog's event type
+        def on_any_event(self, event) -> None:
             if event.event_type in ("opened", "closed_no_write"):
                 return
             dirty.add_path(event.src_path, event.is_directory)

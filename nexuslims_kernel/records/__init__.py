@@ -6,7 +6,7 @@ Public API::
     load_record(sess, record_id) -> Record                        # eager, for exports
     to_json(record) -> dict;  to_xml(record) -> bytes;  write_rocrate(record, fileobj, previews_root, ...)
     EXPORTERS / get_exporter(name) -> ExporterSpec(name, media_type, extension, write)
-    validation_errors(xml_bytes) -> list[str]                     # against the shipped XSD
+    validation_errors(xml_bytes) -> list[str]                     # against the XSD at settings.xsd_path
 """
 
 from nexuslims_kernel.records.assemble import write_record
@@ -14,12 +14,11 @@ from nexuslims_kernel.records.exporters import EXPORTERS, ExporterSpec, get_expo
 from nexuslims_kernel.records.exporters.rocrate import write_rocrate
 from nexuslims_kernel.records.exporters.xml import to_xml
 from nexuslims_kernel.records.inputs import DatasetInput
-from nexuslims_kernel.records.schema import XSD_PATH, validation_errors
+from nexuslims_kernel.records.schema import validation_errors
 from nexuslims_kernel.records.view import load_record, to_json
 
 __all__ = [
     "EXPORTERS",
-    "XSD_PATH",
     "DatasetInput",
     "ExporterSpec",
     "get_exporter",

@@ -26,7 +26,7 @@ ROLES = ("owner", "member", "other", "anonymous", "instrument", "admin")
 class ApiServer:
     """The real API app on 127.0.0.1:<random port>, its IOLoop in a background thread."""
 
-    def __init__(self, settings: Settings, db: Database, **app_kwargs: Any) -> None:
+    def __init__(self, settings: Settings, db: Database, port: int = 0, **app_kwargs: Any) -> None:
         from nexuslims_kernel.api import make_app, make_server
 
         self.loop = asyncio.new_event_loop()
@@ -38,7 +38,7 @@ class ApiServer:
 
             async def start() -> None:
                 box["app"] = make_app(settings, db, **app_kwargs)
-                box["server"], box["port"] = make_server(box["app"], port=0)
+                box["server"], box["port"] = make_server(box["app"], port=port)
                 started.set()
 
             self.loop.run_until_complete(start())

@@ -143,7 +143,7 @@ def test_instrument_without_store_is_a_clear_error(db, settings) -> None:
 
 def test_session_files_are_the_window_plus_grace(db, settings, store) -> None:
     inst_id, root = store
-    t0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.timezone.utc)
+    t0 = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
     for minutes, name in [(-30, "early"), (-4, "grace-before"), (0, "start"), (60, "middle"), (124, "grace-after"), (200, "late")]:
         write(root / f"{name}.dat", mtime=(t0 + dt.timedelta(minutes=minutes)).timestamp())
     scan(db, "Titan", settings)

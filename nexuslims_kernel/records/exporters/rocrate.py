@@ -17,7 +17,7 @@ import json
 import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Iterator, Mapping
+from typing import IO, Any, Mapping
 
 from nexuslims_kernel.records.exporters.spec import ExporterSpec, as_json
 from nexuslims_kernel.records.exporters.xml import to_xml
@@ -85,10 +85,88 @@ def _people(header: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _datasets(data: Mapping[str, Any]) -> Iterator[tuple[Mapping[str, Any], Mapping[str, Any]]]:
-    for act in data.get("activities") or []:
-        for ds in act.get("datasets") or []:
-            yield act, ds
+class _Crate:
+    """The zip being written plus the JSON-LD graph describing what went into it."""
+
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self.zf = zf
+        self.graph: list[dict[str, Any]] = []
+        self.has_part: list[dict[str, str]] = []
+        self.ids: set[str] = set()
+
+    def describe(self, entity: dict[str, Any]) -> None:
+        if entity["@id"] not in self.ids:
+            self.ids.add(entity["@id"])
+            self.graph.append(entity)
+
+    def add_bytes(self, name: str, body: bytes, media: str, when: dt.datetime) -> None:
+        self.zf.writestr(_zinfo(name, when, zipfile.ZIP_DEFLATED), body)
+        self.has_part.append({"@id": name})
+        self.describe({"@id": name, "@type": "File", "name": name, "encodingFormat": media, "contentSize": str(len(body))})
+
+    def add_file(self, src: Path, arcname: str, **props: Any) -> str:
+        """Copy ``src`` into the zip once (streamed) and describe it; returns its @id."""
+        if arcname not in self.ids:
+            size = _copy(self.zf, src, arcname)
+            self.has_part.append({"@id": arcname})
+            self.describe({"@id": arcname, "@type": "File", "name": src.name, "contentSize": str(size), **props})
+        return arcname
+
+
+def _dataset_entity(crate: _Crate, ds: Mapping[str, Any], previews_root: Path, store_root: Path | None) -> str:
+    """Describe one dataset (copying its file, companions and preview when available); returns its @id."""
+    entity: dict[str, Any] = {
+        "@type": "File",
+        "name": ds.get("name") or ds.get("relpath"),
+        "identifier": ds.get("relpath"),
+        "encodingFormat": ds.get("format") or "application/octet-stream",
+        "additionalType": ds.get("dataset_type"),
+    }
+    if ds.get("file_size") is not None:
+        entity["contentSize"] = str(ds["file_size"])
+    if ds.get("acquired_at"):
+        entity["dateCreated"] = ds["acquired_at"]
+    rel = _safe_relpath(ds.get("relpath"))
+    src = _inside(store_root, rel)
+    entity["@id"] = f"data/{rel}" if src is not None else f"#dataset-{ds['id']}"
+    if src is not None:
+        if entity["@id"] not in crate.ids:
+            size = _copy(crate.zf, src, entity["@id"])
+            crate.has_part.append({"@id": entity["@id"]})
+            entity["contentSize"] = str(size)
+        for comp in ds.get("companions") or []:
+            crel = _safe_relpath(comp)
+            csrc = _inside(store_root, crel)
+            if csrc is not None:
+                crate.add_file(csrc, f"data/{crel}")
+    prel = _safe_relpath(ds.get("preview"))
+    psrc = _inside(previews_root, prel)
+    if psrc is not None and prel is not None:
+        media = MEDIA_TYPES.get(prel.suffix.lstrip(".").lower(), "application/octet-stream")
+        entity["thumbnail"] = {"@id": crate.add_file(psrc, f"previews/{prel}", encodingFormat=media)}
+    crate.describe(entity)
+    return entity["@id"]
+
+
+def _root(data: Mapping[str, Any], crate: _Crate, people: list[dict[str, Any]], when: dt.datetime) -> dict[str, Any]:
+    header = data.get("header") or {}
+    root = {
+        "@id": "./",
+        "@type": "Dataset",
+        "name": data.get("title") or "",
+        "description": header.get("motivation") or data.get("title") or "",
+        "identifier": data.get("pid"),
+        "datePublished": when.isoformat(),
+        "hasPart": crate.has_part,
+        "mentions": [{"@id": f"#activity-{a['seq']}"} for a in data.get("activities") or []],
+    }
+    if people:
+        root["author"] = [{"@id": p["@id"]} for p in people]
+    if data.get("start"):
+        root["temporalCoverage"] = f"{data['start']}/{data.get('end') or ''}".rstrip("/")
+    if header.get("samples"):
+        root["keywords"] = [s["name"] for s in header["samples"] if s.get("name")]
+    return root
 
 
 def write_rocrate(
@@ -109,113 +187,39 @@ def write_rocrate(
         from nexuslims_kernel.config import get_settings
 
         previews_root = get_settings().previews_path
+    data_root = Path(store_root) if include_data and store_root else None
     when = _ts(data.get("built_at"))
-    header = data.get("header") or {}
-    people = _people(header)
+    people = _people(data.get("header") or {})
     inst = data["instrument"]
-    inst_id = f"#instrument-{inst['name']}"
-    graph: list[dict[str, Any]] = []
-    has_part: list[dict[str, str]] = []
-    added: set[str] = set()  # files written to the zip
-    described: set[str] = set()  # dataset entities in the graph
+    instrument = {
+        "@id": f"#instrument-{inst['name']}",
+        "@type": "IndividualProduct",
+        "name": inst.get("display_name") or inst["name"],
+    }
+    if inst.get("location"):
+        instrument["description"] = f"located in {inst['location']}"
     with zipfile.ZipFile(fileobj, "w", allowZip64=True) as zf:
-        for name, body, media in (
-            ("record.json", json.dumps(data, ensure_ascii=False, indent=2).encode(), "application/json"),
-            ("record.xml", to_xml(data), "application/xml"),
-        ):
-            zf.writestr(_zinfo(name, when, zipfile.ZIP_DEFLATED), body)
-            graph.append({"@id": name, "@type": "File", "name": name, "encodingFormat": media, "contentSize": str(len(body))})
-            has_part.append({"@id": name})
+        crate = _Crate(zf)
+        crate.add_bytes("record.json", json.dumps(data, ensure_ascii=False, indent=2).encode(), "application/json", when)
+        crate.add_bytes("record.xml", to_xml(data), "application/xml", when)
         actions = []
-        for act, ds in _datasets(data):
-            entity: dict[str, Any] = {
-                "@type": "File",
-                "name": ds.get("name") or ds.get("relpath"),
-                "identifier": ds.get("relpath"),
-                "encodingFormat": ds.get("format") or "application/octet-stream",
-                "additionalType": ds.get("dataset_type"),
-            }
-            if ds.get("file_size") is not None:
-                entity["contentSize"] = str(ds["file_size"])
-            if ds.get("acquired_at"):
-                entity["dateCreated"] = ds["acquired_at"]
-            rel = _safe_relpath(ds.get("relpath"))
-            src = _inside(Path(store_root), rel) if include_data and store_root else None
-            entity["@id"] = f"data/{rel}" if src is not None else f"#dataset-{ds['id']}"
-            if src is not None and entity["@id"] not in added:
-                _copy(zf, src, entity["@id"])
-                added.add(entity["@id"])
-                has_part.append({"@id": entity["@id"]})
-                for comp in ds.get("companions") or []:
-                    crel = _safe_relpath(comp)
-                    csrc = _inside(Path(store_root), crel)
-                    if csrc is not None and f"data/{crel}" not in added:
-                        _copy(zf, csrc, f"data/{crel}")
-                        added.add(f"data/{crel}")
-                        has_part.append({"@id": f"data/{crel}"})
-                        graph.append(
-                            {"@id": f"data/{crel}", "@type": "File", "name": crel.name, "contentSize": str(csrc.stat().st_size)}
-                        )
-            prel = _safe_relpath(ds.get("preview"))
-            psrc = _inside(Path(previews_root), prel)
-            if psrc is not None:
-                pid = f"previews/{prel}"
-                if pid not in added:
-                    _copy(zf, psrc, pid)
-                    added.add(pid)
-                    has_part.append({"@id": pid})
-                    graph.append(
-                        {
-                            "@id": pid,
-                            "@type": "File",
-                            "name": f"preview of {entity['name']}",
-                            "encodingFormat": MEDIA_TYPES.get(prel.suffix.lstrip(".").lower(), "application/octet-stream"),
-                            "contentSize": str(psrc.stat().st_size),
-                        }
-                    )
-                entity["thumbnail"] = {"@id": pid}
-            if entity["@id"] not in described:
-                described.add(entity["@id"])
-                graph.append(entity)
-            actions.append((act, entity["@id"]))
         for act in data.get("activities") or []:
-            results = [{"@id": i} for a, i in actions if a is act]
+            results = [{"@id": _dataset_entity(crate, ds, Path(previews_root), data_root)} for ds in act.get("datasets") or []]
             action = {
                 "@id": f"#activity-{act['seq']}",
                 "@type": "CreateAction",
                 "name": f"Acquisition activity {act['seq']}",
-                "instrument": {"@id": inst_id},
+                "instrument": {"@id": instrument["@id"]},
                 "result": results,
             }
-            if act.get("start"):
-                action["startTime"] = act["start"]
-            if act.get("end"):
-                action["endTime"] = act["end"]
+            action.update({k: v for k, v in (("startTime", act.get("start")), ("endTime", act.get("end"))) if v})
             if people:
                 action["agent"] = {"@id": people[0]["@id"]}
-            graph.append(action)
-        root = {
-            "@id": "./",
-            "@type": "Dataset",
-            "name": data.get("title") or "",
-            "description": header.get("motivation") or data.get("title") or "",
-            "identifier": data.get("pid"),
-            "datePublished": when.isoformat(),
-            "hasPart": has_part,
-            "mentions": [{"@id": f"#activity-{a['seq']}"} for a in data.get("activities") or []],
-        }
-        if people:
-            root["author"] = [{"@id": p["@id"]} for p in people]
-        if data.get("start"):
-            root["temporalCoverage"] = f"{data['start']}/{data.get('end') or ''}".rstrip("/")
-        if header.get("samples"):
-            root["keywords"] = [s["name"] for s in header["samples"] if s.get("name")]
-        instrument = {"@id": inst_id, "@type": "IndividualProduct", "name": inst.get("display_name") or inst["name"]}
-        if inst.get("location"):
-            instrument["description"] = f"located in {inst['location']}"
+            actions.append(action)
         meta = {"@id": METADATA, "@type": "CreativeWork", "conformsTo": {"@id": CONFORMS}, "about": {"@id": "./"}}
-        crate = {"@context": CONTEXT, "@graph": [meta, root, *people, instrument, *graph]}
-        zf.writestr(_zinfo(METADATA, when, zipfile.ZIP_DEFLATED), json.dumps(crate, ensure_ascii=False, indent=2).encode())
+        graph = [meta, _root(data, crate, people, when), *people, instrument, *crate.graph, *actions]
+        body = json.dumps({"@context": CONTEXT, "@graph": graph}, ensure_ascii=False, indent=2).encode()
+        zf.writestr(_zinfo(METADATA, when, zipfile.ZIP_DEFLATED), body)
 
 
 def write(

@@ -1,4 +1,4 @@
-"""Nexus Experiment XML (NexusLIMS's record format), valid against the shipped XSD.
+"""Nexus Experiment XML (NexusLIMS's record format), valid against nexus-experiment.xsd.
 
 Built with lxml from the record's JSON form, so values from files are always
 text or attribute values that lxml escapes; characters XML 1.0 forbids are

