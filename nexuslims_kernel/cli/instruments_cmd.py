@@ -6,7 +6,7 @@ import json
 
 import click
 
-from nexuslims_kernel.cli.output import database_for, emit, emit_one, wants_json
+from nexuslims_kernel.cli.output import database_for, emit_listing, emit_one, wants_json
 from nexuslims_kernel.errors import InvalidInputError
 
 COLUMNS = ["id", "name", "location", "timezone", "filestore_root", "harvester", "has_token"]
@@ -64,14 +64,7 @@ def add(ctx: click.Context, name: str, tz: str, filestore: str | None, location:
 @click.pass_context
 def list_(ctx: click.Context) -> None:
     """List instruments."""
-    from sqlalchemy import select
-
-    from nexuslims_kernel.db.directory import instrument_row
-    from nexuslims_kernel.db.models import Instrument
-
-    with database_for(ctx).session() as sess:
-        rows = [instrument_row(i) for i in sess.scalars(select(Instrument).order_by(Instrument.name))]
-    emit(ctx, rows, COLUMNS)
+    emit_listing(ctx, "Instrument", COLUMNS)
 
 
 @instruments.command("show")

@@ -94,3 +94,13 @@ def database_for(ctx: click.Context, check_schema: bool = True):  # noqa: ANN201
     if check_schema:
         require_current(db)
     return db
+
+
+def emit_listing(ctx: click.Context, model_name: str, columns: Iterable[str]) -> None:
+    """Print a directory table (Instrument, Person, Group, Project) by name."""
+    from nexuslims_kernel.db import models
+    from nexuslims_kernel.db.directory import list_rows
+
+    with database_for(ctx).session() as sess:
+        rows = list_rows(sess, getattr(models, model_name))
+    emit(ctx, rows, columns)

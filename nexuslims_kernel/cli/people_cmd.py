@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from nexuslims_kernel.cli.output import database_for, emit, emit_one
+from nexuslims_kernel.cli.output import database_for, emit_listing, emit_one
 
 
 @click.group()
@@ -37,14 +37,7 @@ def users_add(ctx: click.Context, username: str, display_name: str | None, email
 @click.pass_context
 def users_list(ctx: click.Context) -> None:
     """List people."""
-    from sqlalchemy import select
-
-    from nexuslims_kernel.db.directory import person_row
-    from nexuslims_kernel.db.models import Person
-
-    with database_for(ctx).session() as sess:
-        rows = [person_row(p) for p in sess.scalars(select(Person).order_by(Person.username))]
-    emit(ctx, rows, ["id", "username", "display_name", "email", "is_admin", "groups"])
+    emit_listing(ctx, "Person", ["id", "username", "display_name", "email", "is_admin", "groups"])
 
 
 @click.group()
@@ -69,14 +62,7 @@ def groups_add(ctx: click.Context, name: str, description: str | None) -> None:
 @click.pass_context
 def groups_list(ctx: click.Context) -> None:
     """List groups with their members."""
-    from sqlalchemy import select
-
-    from nexuslims_kernel.db.directory import group_row
-    from nexuslims_kernel.db.models import Group
-
-    with database_for(ctx).session() as sess:
-        rows = [group_row(g) for g in sess.scalars(select(Group).order_by(Group.name))]
-    emit(ctx, rows, ["id", "name", "description", "members"])
+    emit_listing(ctx, "Group", ["id", "name", "description", "members"])
 
 
 def _membership(ctx: click.Context, group: str, usernames: tuple[str, ...], member: bool) -> None:
@@ -130,11 +116,4 @@ def projects_add(ctx: click.Context, name: str, title: str | None, group: str | 
 @click.pass_context
 def projects_list(ctx: click.Context) -> None:
     """List projects."""
-    from sqlalchemy import select
-
-    from nexuslims_kernel.db.directory import project_row
-    from nexuslims_kernel.db.models import Project
-
-    with database_for(ctx).session() as sess:
-        rows = [project_row(p) for p in sess.scalars(select(Project).order_by(Project.name))]
-    emit(ctx, rows, ["id", "name", "title", "group"])
+    emit_listing(ctx, "Project", ["id", "name", "title", "group"])

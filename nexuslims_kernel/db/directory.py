@@ -239,3 +239,14 @@ def project_row(project: Project) -> dict[str, Any]:
 
 def count(sess: Session, model: type) -> int:
     return int(sess.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def list_rows(sess: Session, model: type) -> list[dict[str, Any]]:
+    """Every row of a directory table as plain dicts, in name order."""
+    row_fn, order = {
+        Instrument: (instrument_row, Instrument.name),
+        Person: (person_row, Person.username),
+        Group: (group_row, Group.name),
+        Project: (project_row, Project.name),
+    }[model]
+    return [row_fn(obj) for obj in sess.scalars(select(model).order_by(order))]

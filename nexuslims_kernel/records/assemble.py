@@ -21,7 +21,7 @@ from nexuslims_kernel.errors import InvalidInputError
 from nexuslims_kernel.records.header import build_header
 from nexuslims_kernel.records.inputs import DatasetInput
 from nexuslims_kernel.records.params import common_parameters, flatten
-from nexuslims_kernel.records.text import db_clean
+from nexuslims_kernel.db.clean import db_clean
 
 DATASET_TYPES = frozenset({"Image", "Spectrum", "SpectrumImage", "Diffraction", "Notes", "Misc", "Unknown"})
 # Normalised keys whose values are worth finding a record by.

@@ -23,6 +23,7 @@ from typing import Any, Mapping
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from nexuslims_kernel.db.clean import db_clean
 from nexuslims_kernel.db.models import InstrumentSession, Person, Project, SessionEvent
 from nexuslims_kernel.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from nexuslims_kernel.sessions.machine import transition
@@ -78,7 +79,7 @@ def _opt_str(data: Mapping[str, Any], key: str, limit: int = 200) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > limit:
         raise InvalidInputError(f"'{key}' must be a string of at most {limit} characters")
-    return value
+    return db_clean(value)
 
 
 def parse_event(data: Any, kind: str | None = None) -> LoggerEvent:
@@ -99,7 +100,7 @@ def parse_event(data: Any, kind: str | None = None) -> LoggerEvent:
     return LoggerEvent(
         uuid=event_uuid, kind=kind, at=_time(data.get("at")), session_uuid=session_uuid,
         user=_opt_str(data, "user", 150), project=_opt_str(data, "project", 200),
-        text=_opt_str(data, "text", MAX_TEXT), reservation=dict(reservation),
+        text=db_clean(_opt_str(data, "text", MAX_TEXT)), reservation=db_clean(dict(reservation)),
     )
 
 

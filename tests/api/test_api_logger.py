@@ -151,3 +151,25 @@ def test_an_instrument_cannot_touch_another_instruments_session(api_server, worl
     with db.session() as sess:
         s = sess.scalar(select(InstrumentSession).where(InstrumentSession.start_event_uuid == sid))
         assert s.end is None and s.instrument_id == sess.scalar(select(Instrument.id).where(Instrument.name == "titan"))
+
+
+def test_nul_characters_in_logger_input_are_dropped_not_fatal(db) -> None:
+    """PostgreSQL refuses NUL in text/JSONB; the event must still be stored (on both backends)."""
+    import datetime as _dt
+    import uuid as _uuid
+
+    from sqlalchemy import select as _select
+
+    from nexuslims_kernel.db.directory import add_instrument as _add_instrument
+    from nexuslims_kernel.db.models import InstrumentSession as _Session
+    from nexuslims_kernel.sessions.events import ingest_event, parse_event
+
+    with db.session(write=True) as sess:
+        inst = _add_instrument(sess, "NulScope")
+        start = {"kind": "START", "uuid": str(_uuid.uuid4()), "at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+                 "text": "beam\x00 ok", "reservation": {"title": "Pt\x00/CeO2", "samples": ["a\x00b"]}}
+        ingest_event(sess, inst.id, parse_event(start), actor="test")
+    with db.session() as sess:
+        s = sess.scalar(_select(_Session).where(_Session.instrument_id == inst.id))
+        assert s.reservation["title"] == "Pt/CeO2" and s.reservation["samples"] == ["ab"]
+        assert s.note == "beam ok"

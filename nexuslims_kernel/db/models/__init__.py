@@ -1,6 +1,7 @@
 """ORM models; importing this module registers every table on ``Base.metadata``."""
 
 from nexuslims_kernel.db.base import Base
+from nexuslims_kernel.db.models.api_tokens import ApiToken
 from nexuslims_kernel.db.models.files import ExtractionCache, IndexedDir, IndexedFile
 from nexuslims_kernel.db.models.instruments import Instrument
 from nexuslims_kernel.db.models.people import Group, Person, Project, memberships
@@ -9,6 +10,7 @@ from nexuslims_kernel.db.models.sessions import InstrumentSession, SessionEvent
 
 __all__ = [
     "Activity",
+    "ApiToken",
     "Base",
     "Dataset",
     "ExtractionCache",
