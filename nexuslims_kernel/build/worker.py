@@ -1,0 +1,116 @@
+"""The worker loop: reclaim stale claims, claim, build, repeat; stop cleanly on SIGTERM.
+
+One extraction pool lives as long as the worker (warm imports), created on
+the first session that has files to extract.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from nexuslims_kernel.build.pipeline import BuildResult, build_claimed, default_worker_id
+from nexuslims_kernel.build.queue import claim_next, reclaim_stale
+from nexuslims_kernel.config import Settings, get_settings
+from nexuslims_kernel.db.engine import Database
+
+log = logging.getLogger(__name__)
+POLL_S = 2.0
+
+
+class LazyPool:
+    """An ExtractionPool started on first use and closed with the worker."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._pool: Any = None
+
+    def imap(self, paths: list[str], **kwargs: Any) -> Iterator[Any]:
+        if self._pool is None:
+            from nexuslims_kernel.extract import ExtractionPool
+
+            ex = self.settings.extract
+            self._pool = ExtractionPool(workers=ex.workers or None, timeout_s=ex.timeout_s, memory_mb=ex.memory_mb)
+            self._pool.start()
+        return self._pool.imap(paths, **kwargs)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+
+@contextlib.contextmanager
+def _sigterm_sets(stop: threading.Event) -> Iterator[None]:
+    """SIGTERM/SIGINT finish the current build, then stop (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in previous:
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_worker(
+    db: Database,
+    once: bool = False,
+    stop_event: threading.Event | None = None,
+    settings: Settings | None = None,
+    worker_id: str | None = None,
+    on_result: Callable[[BuildResult], None] | None = None,
+    poll_s: float = POLL_S,
+) -> int:
+    """Build queued sessions until stopped (``once``: at most one). Returns the number built."""
+    settings = settings or get_settings()
+    worker_id = worker_id or default_worker_id()
+    stop = stop_event or threading.Event()
+    pool = LazyPool(settings)
+    built = 0
+    with _sigterm_sets(stop):
+        try:
+            while not stop.is_set():
+                reclaim_stale(db, settings, actor=worker_id)
+                sid = claim_next(db, worker_id)
+                if sid is None:
+                    if once:
+                        break
+                    stop.wait(poll_s)
+                    continue
+                result = build_claimed(db, sid, worker_id, settings, pool=pool)
+                log.info("session %s -> %s (%s)", sid, result.status, result.error or f"{result.n_datasets} datasets")
+                built += 1
+                if on_result:
+                    on_result(result)
+                if once:
+                    break
+        finally:
+            pool.close()
+    return built
+
+
+def drain(db: Database, settings: Settings | None = None, worker_id: str | None = None,
+          on_result: Callable[[BuildResult], None] | None = None) -> list[BuildResult]:
+    """Build everything that is queued and ready now, then return the results."""
+    settings = settings or get_settings()
+    worker_id = worker_id or default_worker_id()
+    pool = LazyPool(settings)
+    results: list[BuildResult] = []
+    try:
+        reclaim_stale(db, settings, actor=worker_id)
+        while (sid := claim_next(db, worker_id)) is not None:
+            result = build_claimed(db, sid, worker_id, settings, pool=pool)
+            results.append(result)
+            if on_result:
+                on_result(result)
+    finally:
+        pool.close()
+    return results
