@@ -24,7 +24,7 @@ run: venv
 
 ## Run the whole test suite (SQLite and a real PostgreSQL; the EM corpus from ../shared when present)
 test: venv
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 ## Benchmarks against NexusLIMS 2.8.0 and fixed goals, printing ratios measured in the same run
 bench: venv

@@ -21,6 +21,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 NEXUSLIMS_VERSION = "2.8.0"
@@ -59,7 +60,7 @@ def ensure_bench_venv(*, quiet: bool = True) -> Path:
     venv = venv_dir()
     if is_ready(venv):
         return venv_python(venv)
-    with _lock(venv.parent / f".{venv.name}.lock"):
+    with _lock(Path(tempfile.gettempdir()) / f"nxhub-bench-venv-{abs(hash(str(venv))) % 10**8}.lock"):
         if is_ready(venv):
             return venv_python(venv)
         base = os.environ.get("NXHUB_BENCH_PYTHON") or shutil.which("python3") or sys.executable

@@ -14,17 +14,24 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, String, and_, cast, func, literal, null, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db import search
 from nexuslims_kernel.db.acl import Principal, visible_clause
-from nexuslims_kernel.db.models import Dataset, Group, Instrument, Person, Record
+from nexuslims_kernel.db.models import Group, Instrument, Person, Record
+from nexuslims_kernel.db.record_facets import record_facets as rf
 from nexuslims_kernel.errors import InvalidInputError
 
 SORTS = ("-start", "start", "title", "-title", "relevance")
 MAX_LIMIT = 500
 FACETS = ("instrument", "owner", "dataset_type", "format")
+#: What a list page returns per record: plain columns, so no ORM objects are built.
+SUMMARY_COLUMNS = (
+    Record.id, Record.title, Record.start, Record.end, Instrument.name.label("instrument"),
+    Person.username.label("owner"), Group.name.label("group"), Record.is_public, Record.embargo_until,
+    Record.n_datasets, Record.built_at,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,10 +59,9 @@ class RecordFilter:
             out.append(Record.start >= self.start_from)
         if self.start_to:
             out.append(Record.start < self.start_to)
-        if self.dataset_type:
-            out.append(Record.id.in_(select(Dataset.record_id).where(Dataset.dataset_type == self.dataset_type)))
-        if self.format:
-            out.append(Record.id.in_(select(Dataset.record_id).where(Dataset.format == self.format)))
+        for kind, value in (("dataset_type", self.dataset_type), ("format", self.format)):
+            if value:  # one row per record and value (record_facets), not one per dataset
+                out.append(Record.id.in_(select(rf.c.record_id).where(rf.c.kind == kind, rf.c.value == value)))
         return out
 
 
@@ -69,26 +75,35 @@ def count(sess: Session, principal: Principal, flt: RecordFilter) -> int:
     return sess.scalar(select(func.count()).select_from(Record).where(where(principal, flt, dialect))) or 0
 
 
-def facets(sess: Session, principal: Principal, flt: RecordFilter) -> dict[str, list[dict[str, Any]]]:
-    """Record counts per instrument, owner, dataset type and format, within what the caller may see."""
+def facets(sess: Session, principal: Principal, flt: RecordFilter) -> tuple[int, dict[str, list[dict[str, Any]]]]:
+    """The number of matching records and record counts per instrument, owner, dataset type and format.
+
+    One statement: the visible, filtered records are computed once (a CTE) and
+    every count starts from them, so nothing hidden from the caller is counted.
+    """
     dialect = sess.get_bind().dialect.name
-    ids = select(Record.id).where(where(principal, flt, dialect))
-    n = func.count(distinct(Record.id))
-    queries: dict[str, Select] = {
-        "instrument": select(Instrument.name, n).join(Record, Record.instrument_id == Instrument.id)
-        .where(Record.id.in_(ids)).group_by(Instrument.name),
-        "owner": select(Person.username, n).join(Record, Record.owner_id == Person.id)
-        .where(Record.id.in_(ids)).group_by(Person.username),
-        "dataset_type": select(Dataset.dataset_type, func.count(distinct(Dataset.record_id)))
-        .where(Dataset.record_id.in_(ids)).group_by(Dataset.dataset_type),
-        "format": select(Dataset.format, func.count(distinct(Dataset.record_id)))
-        .where(Dataset.record_id.in_(ids), Dataset.format.is_not(None)).group_by(Dataset.format),
-    }
-    out = {}
-    for name, stmt in queries.items():
-        rows = sess.execute(stmt).all()
-        out[name] = [{"value": v, "count": c} for v, c in sorted(rows, key=lambda r: (-r[1], str(r[0])))]
-    return out
+    v = select(Record.id, Record.instrument_id, Record.owner_id).where(where(principal, flt, dialect)).cte("v")
+    text = String(200)
+    parts = [
+        select(literal("total", text), cast(null(), text), func.count()).select_from(v),
+        select(literal("instrument", text), cast(Instrument.name, text), func.count())
+        .select_from(v.join(Instrument, Instrument.id == v.c.instrument_id)).group_by(Instrument.name),
+        select(literal("owner", text), cast(Person.username, text), func.count())
+        .select_from(v.join(Person, Person.id == v.c.owner_id)).group_by(Person.username),
+        # (record_id, kind, value) is the key of record_facets: count(*) counts records
+        select(cast(rf.c.kind, text), cast(rf.c.value, text), func.count())
+        .select_from(v.join(rf, rf.c.record_id == v.c.id)).group_by(rf.c.kind, rf.c.value),
+    ]
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
+    total = 0
+    for kind, value, n in sess.execute(union_all(*parts)).all():
+        if kind == "total":
+            total = n
+        elif kind in out:
+            out[kind].append({"value": value, "count": n})
+    for items in out.values():
+        items.sort(key=lambda f: (-f["count"], str(f["value"])))
+    return total, out
 
 
 # -- pages ------------------------------------------------------------------
@@ -139,15 +154,15 @@ def _order(sort: str, dialect: str, q: str | None) -> list[Any]:
 
 def page(
     sess: Session, principal: Principal, flt: RecordFilter, *, sort: str = "-start", limit: int = 50, cursor: str | None = None
-) -> tuple[list[tuple[Record, str, str | None, str | None]], str | None]:
-    """One page of (record, instrument name, owner username, group name) and the next cursor."""
+) -> tuple[list[Row], str | None]:
+    """One page of summary rows (:data:`SUMMARY_COLUMNS`, no ORM objects) and the next cursor."""
     if sort not in SORTS:
         raise InvalidInputError(f"sort must be one of {', '.join(SORTS)}")
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInputError(f"limit must be between 1 and {MAX_LIMIT}")
     dialect = sess.get_bind().dialect.name
     stmt = (
-        select(Record, Instrument.name, Person.username, Group.name)
+        select(*SUMMARY_COLUMNS)
         .join(Instrument, Instrument.id == Record.instrument_id)
         .outerjoin(Person, Person.id == Record.owner_id)
         .outerjoin(Group, Group.id == Record.group_id)
@@ -163,12 +178,12 @@ def page(
             stmt = stmt.offset(offset)
         else:
             stmt = stmt.where(_keyset(sort, data))
-    rows = [tuple(r) for r in sess.execute(stmt).all()]
+    rows = list(sess.execute(stmt).all())
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = None
     if more and rows:
-        last = rows[-1][0]
+        last = rows[-1]
         if sort == "relevance":
             next_cursor = encode_cursor({"s": sort, "o": offset + limit})
         else:

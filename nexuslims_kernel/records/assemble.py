@@ -196,6 +196,9 @@ def write_record(
     if rows:  # one executemany, in acquisition order, so dataset ids follow it
         sess.execute(insert(Dataset), rows)
     sess.flush()
+    from nexuslims_kernel.db import record_facets  # per-record dataset types/formats for facets (API)
+
+    record_facets.refresh(sess, [record.id])
     sess.expire(record, ["activities", "datasets"])
     return record
 
