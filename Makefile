@@ -7,9 +7,16 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 DATA   ?= .nxhub-data
 PYTEST_ARGS ?=
 
+NODE_STAMP := node_modules/.installed
+
 .PHONY: venv run test bench lint clean
 
 venv: $(STAMP)
+
+# configurable-http-proxy for JupyterHub, pinned in package-lock.json (npm ci wipes node_modules, so touch after).
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,11 +26,11 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 ## Start the local hub on the embedded default (SQLite, local files, demo data) at http://127.0.0.1:8000
-run: venv
+run: venv $(NODE_STAMP)
 	NXHUB_DATA_DIR=$(DATA) $(BIN)/nxhub up
 
 ## Run the whole test suite (SQLite and a real PostgreSQL; the EM corpus from ../shared when present)
-test: venv
+test: venv $(NODE_STAMP)
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 ## Benchmarks against NexusLIMS 2.8.0 and fixed goals, printing ratios measured in the same run
@@ -34,4 +41,4 @@ lint: venv
 	$(BIN)/python -m ruff check nexuslims_kernel tests benchmarks
 
 clean:
-	rm -rf $(VENV) .venv-bench-* .pytest_cache
+	rm -rf $(VENV) .venv-bench-* .pytest_cache node_modules

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import shutil
 import subprocess
@@ -60,7 +61,7 @@ def ensure_bench_venv(*, quiet: bool = True) -> Path:
     venv = venv_dir()
     if is_ready(venv):
         return venv_python(venv)
-    with _lock(Path(tempfile.gettempdir()) / f"nxhub-bench-venv-{abs(hash(str(venv))) % 10**8}.lock"):
+    with _lock(Path(tempfile.gettempdir()) / f"nxhub-bench-venv-{hashlib.sha1(str(venv).encode()).hexdigest()[:12]}.lock"):
         if is_ready(venv):
             return venv_python(venv)
         base = os.environ.get("NXHUB_BENCH_PYTHON") or shutil.which("python3") or sys.executable

@@ -22,15 +22,22 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _venv import ensure_bench_venv, run_in_bench_venv  # noqa: E402
-from common import corpus_files  # noqa: E402
+from _venv import ensure_bench_venv, run_in_bench_venv
+from common import corpus_files
 
-__all__ = ["nexuslims_extract", "nexuslims_build", "cat_floor", "common_readable", "ensure_bench_venv",
-           "BaselineError"]
+__all__ = [
+    "BaselineError",
+    "cat_floor",
+    "common_readable",
+    "ensure_bench_venv",
+    "nexuslims_build",
+    "nexuslims_extract",
+]
 
 _EXTRACT_CACHE: dict[tuple[str, ...], dict[str, Any]] = {}
 

@@ -21,11 +21,13 @@ Never imported by our package. Everything happens in a private temp folder:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
 import os
 import resource
+import signal
 import socket
 import sys
 import tempfile
@@ -86,9 +88,20 @@ def make_env(prefix: str) -> Path:
         "NX_FILE_STRATEGY": "exclusive",  # the default: only files with a specialised extractor
     })
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # a killed run (SIGTERM/SIGINT, timeout) still removes its temp folder
+    atexit.register(cleanup_unless_kept, root)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     os.chdir(root)  # pydantic-settings reads ./.env
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     return root
+
+
+KEEP_TMP = False
+
+
+def cleanup_unless_kept(root: Path) -> None:
+    if not KEEP_TMP:
+        cleanup(root)
 
 
 def cleanup(root: Path) -> None:

@@ -39,15 +39,15 @@ import time
 
 T_PROCESS = time.perf_counter()
 
-import datetime as dt  # noqa: E402
-import os  # noqa: E402
-import shutil  # noqa: E402
-from pathlib import Path  # noqa: E402
+import datetime as dt
+import os
+import shutil
+from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _nxenv  # noqa: E402
+import _nxenv
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 INSTRUMENT_FOLDER = "BenchInstrument"
 
@@ -157,14 +157,13 @@ def main() -> None:
 
     t = time.perf_counter()
     db_init_s = _nxenv.init_db()
-    from sqlmodel import Session as DBSession
-
     from nexusLIMS.builder import record_builder
     from nexusLIMS.db.engine import get_engine
     from nexusLIMS.db.models import Instrument
     from nexusLIMS.db.session_handler import Session
     from nexusLIMS.harvesters.reservation_event import ReservationEvent
     from nexusLIMS.schemas import activity as nx_activity
+    from sqlmodel import Session as DBSession
 
     import_s = time.perf_counter() - t - db_init_s
 
@@ -251,9 +250,8 @@ def main() -> None:
     out["ru_maxrss"] = _nxenv.maxrss_mb()
     out["network_attempts"] = guard.attempts
     if req.get("keep_tmp"):
+        _nxenv.KEEP_TMP = True
         out["tmp"] = str(root)
-    else:
-        _nxenv.cleanup(root)
     _nxenv.emit(out)
 
 

@@ -28,10 +28,10 @@ import time
 
 T_PROCESS = time.perf_counter()
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _nxenv  # noqa: E402
+import _nxenv
 
 FAILED_MARKERS = ("could not be read", "could not be opened", "extraction failed", "could not find a corresponding",
                   "could not load", "not be loaded")
@@ -78,8 +78,8 @@ def main() -> None:
         try:
             wp = _nxenv.mirror_dirs([warm], root / "instrument_data", sub="warmup")[warm]
             parse_metadata(wp, write_output=False, generate_preview=True, overwrite=True)
-        except Exception:  # noqa: BLE001
-            pass
+        except Exception as exc:  # noqa: BLE001
+            print(f"[nexuslims extract] warm-up failed: {exc}", file=sys.stderr)
         loop_t = time.perf_counter()
     for original in paths:
         p = mapped[original]
@@ -163,9 +163,8 @@ def main() -> None:
         "files": files,
     }
     del nx_extractors
-    if not req.get("keep_tmp"):
-        _nxenv.cleanup(root)
-    else:
+    if req.get("keep_tmp"):
+        _nxenv.KEEP_TMP = True
         result["tmp"] = str(root)
     _nxenv.emit(result)
 

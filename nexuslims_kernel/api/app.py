@@ -79,8 +79,9 @@ def make_app(settings: Settings | None = None, db: Database | None = None, hub_a
     )
 
 
-def make_server(app: tornado.web.Application, sock: socket.socket | None = None, host: str = "127.0.0.1", port: int = 0) -> tuple[tornado.httpserver.HTTPServer, int]:
-    """Start serving ``app`` on ``host:port`` (0 = any free port); returns (server, port).
+def make_server(app: tornado.web.Application, sock: socket.socket | list[socket.socket] | None = None, host: str = "127.0.0.1",
+                port: int = 0) -> tuple[tornado.httpserver.HTTPServer, int]:
+    """Start serving ``app`` on ``host:port`` (0 = any free port) or on bound ``sock``(s); returns (server, port).
 
     Handlers stream bodies and refuse oversized ones with a JSON 413 themselves;
     the server cuts off anything beyond DRAIN_FACTOR times the limit.
@@ -93,5 +94,6 @@ def make_server(app: tornado.web.Application, sock: socket.socket | None = None,
         sock.bind((host, port))
         sock.listen(128)
         sock.setblocking(False)
-    server.add_sockets([sock])
-    return server, sock.getsockname()[1]
+    socks = sock if isinstance(sock, list) else [sock]
+    server.add_sockets(socks)
+    return server, socks[0].getsockname()[1]

@@ -15,7 +15,8 @@ FILTERS = [
     ("dataset_type", "Image, Spectrum, SpectrumImage, Diffraction, Misc or Unknown"), ("format", "File format"),
 ]
 PAGE = [("sort", "-start (default), start, title, -title, relevance"), ("limit", "1-500, default 50"),
-        ("cursor", "next_cursor from the previous page")]
+        ("cursor", "next_cursor from the previous page"),
+        ("count", "true: also return total, the exact number of matching records (costs a count; default false)")]
 
 # (method, path, tag, summary, who, query parameters, has JSON body)
 ENDPOINTS: list[tuple[str, str, str, str, str, list[tuple[str, str]], bool]] = [

@@ -42,6 +42,17 @@ def int_arg(handler: RequestHandler, name: str, default: int) -> int:
         raise ApiError(400, f"{name} must be a whole number") from None
 
 
+def bool_arg(handler: RequestHandler, name: str, default: bool) -> bool:
+    value = text_arg(handler, name)
+    if value is None:
+        return default
+    if value.lower() in ("1", "true", "yes"):
+        return True
+    if value.lower() in ("0", "false", "no"):
+        return False
+    raise ApiError(400, f"{name} must be true or false")
+
+
 def record_filter(handler: RequestHandler) -> RecordFilter:
     return RecordFilter(
         q=text_arg(handler, "q"),

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from nexuslims_kernel.api.base import BaseHandler
-from nexuslims_kernel.api.params import int_arg, record_filter, text_arg
+from nexuslims_kernel.api.params import bool_arg, int_arg, record_filter, text_arg
 from nexuslims_kernel.db import record_query
 from nexuslims_kernel.db.acl import get_visible_dataset, get_visible_record
 from nexuslims_kernel.db.models import Record
@@ -16,37 +16,43 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def summary(record: Record, instrument: str, owner: str | None, group: str | None) -> dict[str, Any]:
+def summary(row: Any) -> dict[str, Any]:
+    """One list item from a :data:`record_query.SUMMARY_COLUMNS` row."""
     return {
-        "id": record.id,
-        "title": record.title,
-        "start": _iso(record.start),
-        "end": _iso(record.end),
-        "instrument": instrument,
-        "owner": owner,
-        "group": group,
-        "is_public": bool(record.is_public),
-        "embargo_until": _iso(record.embargo_until),
-        "n_datasets": record.n_datasets,
-        "built_at": _iso(record.built_at),
+        "id": row.id,
+        "title": row.title,
+        "start": _iso(row.start),
+        "end": _iso(row.end),
+        "instrument": row.instrument,
+        "owner": row.owner,
+        "group": row.group,
+        "is_public": bool(row.is_public),
+        "embargo_until": _iso(row.embargo_until),
+        "n_datasets": row.n_datasets,
+        "built_at": _iso(row.built_at),
     }
 
 
 class RecordsHandler(BaseHandler):
-    """GET /records: search, filter, sort, paginate."""
+    """GET /records: search, filter, sort, paginate.
+
+    ``total`` (an exact count of every match) costs more than the page itself on
+    large catalogues, so it is only computed when asked for with ``count=true``.
+    """
 
     async def get(self) -> None:
         flt = record_filter(self)
         sort = text_arg(self, "sort") or ("relevance" if flt.q else "-start")
         limit = int_arg(self, "limit", 50)
         cursor = text_arg(self, "cursor")
-        self.send_json(await self.run(self._list, flt, sort, limit, cursor))
+        want_total = bool_arg(self, "count", False)
+        self.send_json(await self.run(self._list, flt, sort, limit, cursor, want_total))
 
-    def _list(self, flt: record_query.RecordFilter, sort: str, limit: int, cursor: str | None) -> dict[str, Any]:
+    def _list(self, flt: record_query.RecordFilter, sort: str, limit: int, cursor: str | None, want_total: bool) -> dict[str, Any]:
         with self.ctx.db.session() as sess:
             rows, next_cursor = record_query.page(sess, self.principal, flt, sort=sort, limit=limit, cursor=cursor)
-            out: dict[str, Any] = {"items": [summary(*row) for row in rows], "next_cursor": next_cursor}
-            if cursor is None:
+            out: dict[str, Any] = {"items": [summary(row) for row in rows], "next_cursor": next_cursor}
+            if want_total:
                 out["total"] = record_query.count(sess, self.principal, flt)
             return out
 
@@ -60,7 +66,8 @@ class FacetsHandler(BaseHandler):
 
     def _facets(self, flt: record_query.RecordFilter) -> dict[str, Any]:
         with self.ctx.db.session() as sess:
-            return {"total": record_query.count(sess, self.principal, flt), "facets": record_query.facets(sess, self.principal, flt)}
+            total, counts = record_query.facets(sess, self.principal, flt)
+            return {"total": total, "facets": counts}
 
 
 def load_visible_json(handler: BaseHandler, record_id: int) -> dict[str, Any]:

@@ -15,26 +15,26 @@ def api() -> None:
 @api.command("serve")
 @click.option("--host", help="Address to listen on (default: setting api.host).")
 @click.option("--port", type=int, help="Port to listen on (default: setting api.port).")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes sharing the port (use up to the number of cores).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, processes: int) -> None:
     """Serve the API until interrupted (standalone, or as a JupyterHub service with api.auth=jupyterhub)."""
-    import asyncio
     import logging
 
-    from nexuslims_kernel.api import make_app, make_server
+    from nexuslims_kernel.api.serve import serve as run
 
     settings = settings_for(ctx)
-    db = database_for(ctx)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = host or settings.api.host
     port = settings.api.port if port is None else port
+    database_for(ctx).dispose()  # fail early on a bad database; workers open their own connections
 
-    async def main() -> None:
-        server, bound = make_server(make_app(settings, db), host=host, port=port)
-        click.echo(f"NexusLIMS Hub API on http://{host}:{bound}{settings.api.base_path.rstrip('/')}/api/v1/ (auth: {settings.api.auth})", err=True)
-        await asyncio.Event().wait()
+    def announce(bound: int) -> None:
+        click.echo(f"NexusLIMS Hub API on http://{host}:{bound}{settings.api.base_path.rstrip('/')}/api/v1/ "
+                   f"(auth: {settings.api.auth}, processes: {processes})", err=True)
 
-    asyncio.run(main())
+    run(settings, lambda: database_for(ctx), host, port, processes, announce)
 
 
 @api.group("token")

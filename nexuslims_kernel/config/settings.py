@@ -67,6 +67,18 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class HubSettings:
+    """The local JupyterHub (``hub_config/jupyterhub_config.py``)."""
+
+    ip: str = field(default="127.0.0.1", metadata={"doc": "Public address of the hub"})
+    port: int = field(default=8000, metadata={"doc": "Public port of the hub", "min": 1, "max": 65535})
+    api_port: int = field(default=8081, metadata={"doc": "The hub's own REST API (loopback)", "min": 1, "max": 65535})
+    proxy_api_port: int = field(default=8001, metadata={"doc": "configurable-http-proxy's REST API (loopback)", "min": 1, "max": 65535})
+    service_port: int = field(default=8002, metadata={"doc": "The nxhub-api service behind the hub (loopback)", "min": 1, "max": 65535})
+    demo: bool = field(default=False, metadata={"doc": "Log in with any name, no password (loopback only)"})
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of NexusLIMS Hub's configuration."""
 
@@ -79,6 +91,7 @@ class Settings:
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    hub: HubSettings = field(default_factory=HubSettings)
 
     # Derived locations: always absolute, never None after loading.
     @property
@@ -94,8 +107,7 @@ class Settings:
         return self.records_dir or self.data_dir / "records"
 
 
-SECTIONS = {f.name: f.type for f in dataclasses.fields(Settings) if f.name in ("extract", "build", "api")}
-_SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": ApiSettings}
+_SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": ApiSettings, "hub": HubSettings}
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:

@@ -14,6 +14,7 @@ import pytest
 
 from nexuslims_kernel.config import Settings
 from nexuslims_kernel.db import Database
+from nexuslims_kernel.db import record_facets
 from nexuslims_kernel.db.api_tokens import create_api_token
 from nexuslims_kernel.db.directory import add_group, add_instrument, add_person, issue_instrument_token, set_membership
 from nexuslims_kernel.db.models import Activity, Dataset, InstrumentSession, Record
@@ -111,4 +112,5 @@ def add_record(sess: Any, inst: Any, kind: str, owner: Any, group: Any, store: P
     )
     sess.add(ds)
     sess.flush()
+    record_facets.refresh(sess, [record.id])  # as the record writer does
     return record, ds

@@ -1,25 +1,34 @@
-"""Hub mode against a real JupyterHub on loopback, with the API registered as its service."""
+"""Hub mode end to end: a real JupyterHub on loopback, started from ``hub_config/jupyterhub_config.py``.
+
+The hub runs configurable-http-proxy (pinned in package.json) and starts our API
+as its managed service ``nxhub-api`` (``nxhub api serve``); every request below
+goes through the proxy's public port, as a notebook or browser would send it.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-import os
+import contextlib
 import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
-from apikit import KINDS, ApiServer
+from apikit import KINDS, World
 
-from nexuslims_kernel.api.auth import make_hub_auth
+from nexuslims_kernel.config import Settings
+from nexuslims_kernel.db import Database
 
 REPO = Path(__file__).resolve().parents[2]
+HUB_CONFIG = REPO / "hub_config" / "jupyterhub_config.py"
 SERVICE = "nxhub-api"
+BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
 def _free_port() -> int:
@@ -33,101 +42,142 @@ def _chp() -> str | None:
     return str(local) if local.exists() else shutil.which("configurable-http-proxy")
 
 
-@pytest.fixture
-def hub(tmp_path: Path):
-    """A JupyterHub (dummy authenticator) with our API as a service and a bot service that manages users."""
-    chp = _chp()
-    if chp is None:
-        pytest.skip("configurable-http-proxy is not installed (npm install configurable-http-proxy)")
-    ports = {name: _free_port() for name in ("public", "hub", "proxy_api", "api")}
-    service_token, bot_token = secrets.token_hex(32), secrets.token_hex(32)
-    config = tmp_path / "jupyterhub_config.py"
-    config.write_text(f"""
-c.JupyterHub.ip = '127.0.0.1'
-c.JupyterHub.port = {ports['public']}
-c.JupyterHub.hub_ip = '127.0.0.1'
-c.JupyterHub.hub_port = {ports['hub']}
-c.ConfigurableHTTPProxy.command = [{chp!r}]
-c.ConfigurableHTTPProxy.api_url = 'http://127.0.0.1:{ports['proxy_api']}'
-c.JupyterHub.authenticator_class = 'dummy'
-c.Authenticator.allow_all = True
-c.Authenticator.admin_users = {{'hubboss'}}
-c.JupyterHub.db_url = 'sqlite:///{tmp_path / "hub.sqlite"}'
-c.JupyterHub.cookie_secret_file = '{tmp_path / "cookie_secret"}'
-c.JupyterHub.pid_file = '{tmp_path / "hub.pid"}'
-c.JupyterHub.services = [
-    {{'name': '{SERVICE}', 'url': 'http://127.0.0.1:{ports['api']}', 'api_token': '{service_token}', 'oauth_no_confirm': True}},
-    {{'name': 'bot', 'api_token': '{bot_token}'}},
-]
-c.JupyterHub.load_roles = [
-    {{'name': 'bot', 'scopes': ['admin:users', 'tokens'], 'services': ['bot']}},
-    # Every hub user may call the API (which then applies its own record ACL).
-    {{'name': 'user', 'scopes': ['self', 'access:services!service={SERVICE}']}},
-]
-""")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "NXHUB_"))}
-    env["PATH"] = f"{Path(chp).parent}:{env.get('PATH', '')}"
-    log = (tmp_path / "hub.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterhub", "-f", str(config)], cwd=tmp_path, env=env, stdout=log, stderr=log)
-    api_url = f"http://127.0.0.1:{ports['hub']}/hub/api"
-    try:
-        deadline = time.monotonic() + 90
+class HubProcess:
+    """The hub's process and every process it starts (proxy, API service), so none outlives the test.
+
+    The proxy runs in its own session and is orphaned if the hub dies, so children are
+    recorded while the hub runs, and ``proxy.pid`` in the hub's state dir is read at the end.
+    """
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str], log: Path, proxy_pid_file: Path) -> None:
+        self.log, self.proxy_pid_file = log, proxy_pid_file
+        with log.open("w") as out:
+            self.proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=out)
+        self.seen: set[psutil.Process] = set()
+
+    def _record_children(self) -> None:
+        try:
+            self.seen.update(psutil.Process(self.proc.pid).children(recursive=True))
+        except psutil.NoSuchProcess:
+            pass
+
+    def wait_until(self, check: Callable[[], bool], what: str, timeout: float = 90) -> None:
+        """Poll ``check()`` until true; fail with the hub's log tail if the hub dies or time runs out."""
+        deadline = time.monotonic() + timeout
         while True:
+            self._record_children()
             try:
-                if httpx.get(api_url + "/", timeout=2).status_code == 200:
-                    break
+                if check():
+                    return
             except httpx.HTTPError:
                 pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"JupyterHub did not start: {(tmp_path / 'hub.log').read_text()[-2000:]}")
-            time.sleep(0.5)
-        yield {"ports": ports, "api_url": api_url, "service_token": service_token, "bot": bot_token,
-               "public": f"http://127.0.0.1:{ports['public']}"}
-    finally:
-        proc.terminate()
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{what} did not come up; hub log tail:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.3)
+
+    def stop(self) -> list[str]:
+        """SIGTERM the hub (it stops proxy and service), then kill and name whatever is left."""
+        self._record_children()
+        with contextlib.suppress(ValueError, OSError, psutil.Error):
+            self.seen.add(psutil.Process(int(self.proxy_pid_file.read_text())))
+        self.proc.terminate()
         try:
-            proc.wait(20)
+            self.proc.wait(30)
         except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+            self.proc.kill()
+            self.proc.wait(10)
+        _, alive = psutil.wait_procs(list(self.seen), timeout=10)
+        leftovers = []
+        for child in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                leftovers.append(" ".join(child.cmdline()[:3]))
+                child.kill()
+        psutil.wait_procs(alive, timeout=10)
+        return leftovers
+
+
+@pytest.fixture
+def hub(tmp_path: Path, env_for_cli: dict[str, str], settings: Settings, db: Database) -> Iterator[dict]:
+    """The real hub config, plus a test-only 'bot' service that creates users and their tokens.
+
+    Asks for ``settings`` and ``db`` so the API service starts on the test's data dir and migrated
+    database (SQLite or PostgreSQL); the hub keeps its own SQLite DB under ``<data_dir>/hub``.
+    """
+    chp = _chp()
+    if chp is None:
+        pytest.skip("configurable-http-proxy is not installed (npm ci)")
+    ports = {name: _free_port() for name in ("PORT", "API_PORT", "PROXY_API_PORT", "SERVICE_PORT")}
+    bot_token = secrets.token_hex(32)
+    config = tmp_path / "jupyterhub_config.py"
+    config.write_text(
+        f"load_subconfig({str(HUB_CONFIG)!r})\n"
+        "c.Authenticator.admin_users = {'hubboss'}\n"
+        f"c.JupyterHub.services.append({{'name': 'bot', 'api_token': {bot_token!r}}})\n"
+        "c.JupyterHub.load_roles.append({'name': 'bot', 'scopes': ['admin:users', 'tokens'], 'services': ['bot']})\n"
+    )
+    config.chmod(0o600)
+    env = {k: v for k, v in env_for_cli.items() if not k.startswith("JUPYTERHUB_")}
+    env.update({f"NXHUB_HUB_{k}": str(v) for k, v in ports.items()}, NXHUB_HUB_DEMO="1")
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    hub = HubProcess([sys.executable, "-m", "jupyterhub", "-f", str(config)], tmp_path, env,
+                     tmp_path / "hub.log", settings.data_dir / "hub" / "proxy.pid")
+    public = f"http://127.0.0.1:{ports['PORT']}"
+    info = {"public": public, "api": f"{public}/services/{SERVICE}/api/v1", "hub_api": f"{public}/hub/api", "bot": bot_token}
+    ok = False
+    try:
+        # Both through the proxy: the hub's routes, then the service's, exist only once the hub is up.
+        hub.wait_until(lambda: httpx.get(info["hub_api"] + "/", timeout=2).status_code == 200, "JupyterHub")
+        hub.wait_until(lambda: httpx.get(info["api"] + "/openapi.json", timeout=2).status_code == 200, "the nxhub-api service")
+        yield info
+        ok = True
+    finally:
+        clean = hub.proc.poll() is None
+        leftovers = hub.stop()
+        if ok and clean:
+            assert not leftovers, f"the hub left processes running: {leftovers}"
 
 
 def _user_token(hub: dict, name: str) -> str:
+    """Create hub user ``name`` and a hub API token for them, as the hub's admin API does."""
     headers = {"Authorization": f"token {hub['bot']}"}
-    resp = httpx.post(f"{hub['api_url']}/users/{name}", headers=headers, timeout=30)
+    resp = httpx.post(f"{hub['hub_api']}/users/{name}", headers=headers, timeout=30)
     assert resp.status_code in (201, 409), resp.text
-    resp = httpx.post(f"{hub['api_url']}/users/{name}/tokens", headers=headers, json={"note": "test"}, timeout=30)
+    resp = httpx.post(f"{hub['hub_api']}/users/{name}/tokens", headers=headers, json={"note": "test"}, timeout=30)
     assert resp.status_code in (200, 201), resp.text
     return resp.json()["token"]
 
 
+def _ids(resp: httpx.Response) -> set[int]:
+    assert resp.status_code == 200, resp.text
+    return {item["id"] for item in resp.json()["items"]}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_hub_tokens_authenticate_and_see_only_their_records(hub, settings, db, world) -> None:
-    prefix = f"/services/{SERVICE}/"
-    hub_settings = dataclasses.replace(settings, api=dataclasses.replace(settings.api, auth="jupyterhub", base_path=prefix))
-    hub_auth = make_hub_auth(prefix, api_token=hub["service_token"], api_url=hub["api_url"],
-                             access_scopes={f"access:services!service={SERVICE}"})
-    # The hub was told our port before we started; bind exactly there.
-    server = ApiServer(hub_settings, db, hub_auth=hub_auth, port=hub["ports"]["api"])
-    try:
-        expect = {"alice": set(KINDS), "bob": {"group", "public"}, "carol": {"public"}, "hubboss": set(KINDS)}
-        for name, kinds in expect.items():
-            token = _user_token(hub, name)
-            for base in (server.base,):  # through the hub's proxy: see the report (CHP route not registered here)
-                with httpx.Client(base_url=base, headers={"Authorization": f"token {token}"}, timeout=30) as client:
-                    me = client.get("/me").json()
-                    assert me["username"] == name and me["is_admin"] == (name == "hubboss"), me
-                    ids = {item["id"] for item in client.get("/records").json()["items"]}
-                    assert ids == {world.records[k] for k in kinds}, (name, base)
-                    hidden = set(KINDS) - kinds
-                    for kind in hidden:
-                        assert client.get(f"/records/{world.records[kind]}").status_code == 404
-        with httpx.Client(base_url=server.base, timeout=30) as anon:
-            assert {i["id"] for i in anon.get("/records").json()["items"]} == {world.records["public"]}
-            assert anon.get("/records", headers={"Authorization": "token not-a-hub-token"}).status_code == 401
-            # The Logger keeps using its instrument token in hub mode.
-            heartbeat = anon.get("/logger/heartbeat", headers={"Authorization": f"Bearer {world.tokens['instrument']}"})
-            assert heartbeat.status_code == 200
-    finally:
-        server.stop()
+def test_hub_users_reach_the_api_through_the_proxy_and_see_only_their_records(hub: dict, world: World) -> None:
+    """One hub per backend (starting one takes seconds on a busy machine), so one test covers all callers."""
+    expect = {"alice": set(KINDS), "bob": {"group", "public"}, "carol": {"public"}, "hubboss": set(KINDS)}
+    for name, kinds in expect.items():
+        token = _user_token(hub, name)
+        # A notebook (JupyterHub's "token" spelling) and a browser-like client with a bearer token.
+        for headers in ({"Authorization": f"token {token}"}, {**BROWSER, "Authorization": f"Bearer {token}"}):
+            with httpx.Client(base_url=hub["api"], headers=headers, timeout=30) as client:
+                me = client.get("/me").json()
+                assert me["username"] == name and me["is_admin"] == (name == "hubboss"), me
+                assert _ids(client.get("/records")) == {world.records[k] for k in kinds}, name
+                for kind in set(KINDS) - kinds:
+                    assert client.get(f"/records/{world.records[kind]}").status_code == 404
+
+    with httpx.Client(base_url=hub["api"], timeout=30) as anon:
+        # No credentials: public records only. The API is JSON and does not start the OAuth
+        # login itself, so a browser without a token is anonymous here, not redirected.
+        resp = anon.get("/records", headers=BROWSER)
+        assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/json")
+        assert _ids(resp) == {world.records["public"]}
+        assert anon.get("/me").json()["kind"] == "anonymous"
+        assert anon.get("/records", headers={"Authorization": "token not-a-hub-token"}).status_code == 401
+        # The Logger keeps using its instrument token in hub mode.
+        heartbeat = anon.get("/logger/heartbeat", headers={"Authorization": f"Bearer {world.tokens['instrument']}"})
+        assert heartbeat.status_code == 200, heartbeat.text
+    # The hub's own login page is served through the same proxy.
+    login = httpx.get(f"{hub['public']}/hub/login", headers=BROWSER, timeout=30)
+    assert login.status_code == 200 and "<form" in login.text

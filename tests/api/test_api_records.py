@@ -25,14 +25,14 @@ def test_search_prefix_filters_and_cursor_pages(api_server, world, db, settings)
             add_record(sess, inst, f"extra{i}", alice, None, world.store, Path(settings.previews_path), title=f"Lamella batch {i} Ästhetik",
                        dataset_type="Image")
     with api_server.client(world.tokens["owner"]) as client:
-        assert client.get("/records", params={"q": "lamel"}).json()["total"] == 7  # prefix
-        assert client.get("/records", params={"q": "batch lamella"}).json()["total"] == 7  # all words
+        assert client.get("/records", params={"q": "lamel", "count": "true"}).json()["total"] == 7  # prefix
+        assert client.get("/records", params={"q": "batch lamella", "count": "true"}).json()["total"] == 7  # all words
         if db.dialect == "sqlite":  # FTS5 folds diacritics; PostgreSQL's 'simple' configuration does not
-            assert client.get("/records", params={"q": "asthetik"}).json()["total"] == 7
-        assert client.get("/records", params={"q": "lamella zebrapublic"}).json()["total"] == 0
-        assert client.get("/records", params={"dataset_type": "Spectrum"}).json()["total"] == 2
-        assert client.get("/records", params={"from": "2026-01-06", "to": "2026-01-07"}).json()["total"] == 1
-        assert client.get("/records", params={"user": "alice", "instrument": "titan"}).json()["total"] == 11
+            assert client.get("/records", params={"q": "asthetik", "count": "true"}).json()["total"] == 7
+        assert client.get("/records", params={"q": "lamella zebrapublic", "count": "true"}).json()["total"] == 0
+        assert client.get("/records", params={"dataset_type": "Spectrum", "count": "true"}).json()["total"] == 2
+        assert client.get("/records", params={"from": "2026-01-06", "to": "2026-01-07", "count": "true"}).json()["total"] == 1
+        assert client.get("/records", params={"user": "alice", "instrument": "titan", "count": "true"}).json()["total"] == 11
         for sort in ("-start", "start", "title", "-title", "relevance"):
             seen, cursor = [], None
             while True:

@@ -1,0 +1,93 @@
+"""JupyterHub configuration for a local NexusLIMS Hub (one server, loopback by default).
+
+Run with ``jupyterhub -f hub_config/jupyterhub_config.py``. The hub starts
+configurable-http-proxy from the repository's ``node_modules`` and our REST API
+(``nxhub api serve``) as the managed service ``nxhub-api`` behind
+``/services/nxhub-api/``; every hub user may call it, and the API applies its own
+record ACL. Hub state (its SQLite DB, cookie secret, pid files) lives in
+``<nxhub data_dir>/hub``.
+
+Hub knobs are the ``hub`` section of the nxhub settings (``NXHUB_HUB_IP``,
+``NXHUB_HUB_PORT``, ``NXHUB_HUB_API_PORT``, ``NXHUB_HUB_PROXY_API_PORT``,
+``NXHUB_HUB_SERVICE_PORT``, ``NXHUB_HUB_DEMO``); the API service gets the same
+``NXHUB_*`` settings. Demo mode (any name, no password) is refused unless the
+hub listens on loopback; otherwise JupyterHub's default authenticator (PAM) applies.
+"""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from nexuslims_kernel.config import get_settings
+
+c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
+
+SERVICE = "nxhub-api"
+PREFIX = f"/services/{SERVICE}/"
+REPO = Path(__file__).resolve().parents[1]
+LOOPBACK = "127.0.0.1"
+
+
+def _nxhub_command():
+    """``nxhub`` from the hub's own virtualenv, so the service runs the same code."""
+    script = Path(sys.executable).with_name("nxhub")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("nxhub")
+    return [found] if found else [sys.executable, "-m", "nexuslims_kernel.cli.main"]
+
+
+def _proxy_command():
+    """configurable-http-proxy pinned in package.json (``npm ci``), else one on PATH."""
+    local = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
+    return [str(local) if local.exists() else "configurable-http-proxy"]
+
+
+settings = get_settings()
+state_dir = settings.data_dir / "hub"
+state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+hub = settings.hub
+ip, port, service_port, demo = hub.ip, hub.port, hub.service_port, hub.demo
+
+# -- addresses: public proxy, hub API and proxy API (both loopback only) --
+c.JupyterHub.bind_url = f"http://{ip}:{port}/"
+c.JupyterHub.hub_bind_url = f"http://{LOOPBACK}:{hub.api_port}"
+c.ConfigurableHTTPProxy.api_url = f"http://{LOOPBACK}:{hub.proxy_api_port}"
+c.ConfigurableHTTPProxy.command = _proxy_command()
+c.ConfigurableHTTPProxy.pid_file = str(state_dir / "proxy.pid")
+
+# -- hub state under the nxhub data directory, not the current directory --
+c.JupyterHub.db_url = f"sqlite:///{state_dir / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(state_dir / "cookie_secret")
+c.JupyterHub.pid_file = str(state_dir / "jupyterhub.pid")
+
+# -- the API as a managed service; it reads the same NXHUB_* settings as we do --
+service_env = {k: v for k, v in os.environ.items() if k.startswith("NXHUB_") and not k.startswith("NXHUB_HUB_")}
+service_env.update(
+    NXHUB_DATA_DIR=str(settings.data_dir),
+    NXHUB_API_AUTH="jupyterhub",
+    NXHUB_API_BASE_PATH=PREFIX,
+    NXHUB_API_HOST=LOOPBACK,
+    NXHUB_API_PORT=str(service_port),
+)
+c.JupyterHub.services = [
+    {
+        "name": SERVICE,
+        "url": f"http://{LOOPBACK}:{service_port}",
+        "command": _nxhub_command() + ["api", "serve"],
+        "environment": service_env,
+        "oauth_no_confirm": True,
+    },
+]
+c.JupyterHub.load_roles = [
+    # Every hub user may call the API, which then shows only the records they may see.
+    {"name": "user", "scopes": ["self", f"access:services!service={SERVICE}"]},
+]
+
+# -- who may log in --
+if demo:
+    if ip != LOOPBACK:
+        raise SystemExit(f"NXHUB_HUB_DEMO lets anyone log in without a password; refusing to listen on {ip}")
+    c.JupyterHub.authenticator_class = "dummy"
+    c.Authenticator.allow_all = True
