@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, String, and_, cast, func, literal, null, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
-from nexuslims_kernel.db import search
+from nexuslims_kernel.db import record_facets, search
 from nexuslims_kernel.db.acl import Principal, visible_clause
 from nexuslims_kernel.db.models import Group, Instrument, Person, Record
 from nexuslims_kernel.db.record_facets import record_facets as rf
@@ -90,17 +90,21 @@ def facets(sess: Session, principal: Principal, flt: RecordFilter) -> tuple[int,
         .select_from(v.join(Instrument, Instrument.id == v.c.instrument_id)).group_by(Instrument.name),
         select(literal("owner", text), cast(Person.username, text), func.count())
         .select_from(v.join(Person, Person.id == v.c.owner_id)).group_by(Person.username),
-        # (record_id, kind, value) is the key of record_facets: count(*) counts records
-        select(cast(rf.c.kind, text), cast(rf.c.value, text), func.count())
-        .select_from(v.join(rf, rf.c.record_id == v.c.id)).group_by(rf.c.kind, rf.c.value),
+        # one "combo" row per record lists its dataset types and formats: few distinct values to group
+        select(literal(record_facets.COMBO, text), cast(rf.c.value, text), func.count())
+        .select_from(v.join(rf, and_(rf.c.record_id == v.c.id, rf.c.kind == record_facets.COMBO))).group_by(rf.c.value),
     ]
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in FACETS}
-    total = 0
+    total, combos = 0, []
     for kind, value, n in sess.execute(union_all(*parts)).all():
         if kind == "total":
             total = n
+        elif kind == record_facets.COMBO:
+            combos.append((value, n))
         elif kind in out:
             out[kind].append({"value": value, "count": n})
+    for kind, counter in record_facets.count_combos(combos).items():
+        out[kind] = [{"value": value, "count": n} for value, n in counter.items()]
     for items in out.values():
         items.sort(key=lambda f: (-f["count"], str(f["value"])))
     return total, out

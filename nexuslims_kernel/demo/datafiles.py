@@ -165,6 +165,19 @@ def _touch(path: Path, when: dt.datetime) -> None:
     os.utime(path, (stamp, stamp))
 
 
+def _save_atomically(sig: Any, path: Path) -> None:
+    """Write under a hidden temporary name, then rename: a killed demo never leaves half a file."""
+    import warnings
+
+    tmp = path.with_name(f".partial-{path.name}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # writers' notes about units and deprecations are not the user's concern
+        sig.save(tmp, overwrite=True)
+    if path.suffix == ".rpl":  # the Ripple writer puts its data beside the header
+        tmp.with_suffix(".raw").replace(path.with_suffix(".raw"))
+    tmp.replace(path)
+
+
 def write_session_files(
     folder: Path,
     recipe: str,
@@ -191,7 +204,7 @@ def write_session_files(
 
                 sig.original_metadata.set_item("blockfile_header.Acquisition_time", datetime_to_serial_date(when))
                 sig.original_metadata.set_item("blockfile_header.Note", "")
-            sig.save(path, overwrite=True)
+            _save_atomically(sig, path)
         written = [path] + ([path.with_suffix(".raw")] if path.suffix == ".rpl" else [])
         for item in written:
             _touch(item, when)

@@ -39,7 +39,7 @@ def upgrade() -> None:
     op.create_table('record_facets',
     sa.Column('record_id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=20), nullable=False),
-    sa.Column('value', sa.String(length=100), nullable=False),
+    sa.Column('value', sa.Text(), nullable=False),
     sa.ForeignKeyConstraint(['record_id'], ['records.id'], name=op.f('fk_record_facets_record_id_records'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('record_id', 'kind', 'value', name=op.f('pk_record_facets'))
     )
