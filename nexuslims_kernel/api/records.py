@@ -9,7 +9,6 @@ from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.params import bool_arg, int_arg, record_filter, text_arg
 from nexuslims_kernel.db import record_query
 from nexuslims_kernel.db.acl import get_visible_dataset, get_visible_record
-from nexuslims_kernel.db.models import Record
 
 
 def _iso(value: Any) -> str | None:

@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from nexuslims_kernel.config import Settings
 from nexuslims_kernel.db import Database
 from nexuslims_kernel.db import record_facets
-from nexuslims_kernel.db.api_tokens import create_api_token
-from nexuslims_kernel.db.directory import add_group, add_instrument, add_person, issue_instrument_token, set_membership
 from nexuslims_kernel.db.models import Activity, Dataset, InstrumentSession, Record
 
 UTC = dt.timezone.utc

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from nexuslims_kernel.db.models import Base
+import nexuslims_kernel.db.record_facets  # noqa: F401,E402 - registers the record_facets table on Base.metadata
 
 config = context.config
 target_metadata = Base.metadata
@@ -22,8 +23,14 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
+def _include(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Leave the full-text tables (created by raw DDL in 0002) out of autogenerate."""
+    return not (type_ == "table" and str(name).startswith("records_fts"))
+
+
 def _run(connection) -> None:  # noqa: ANN001
     context.configure(
+        include_object=_include,
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite ALTER via table copy
