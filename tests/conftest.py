@@ -78,7 +78,7 @@ def db(db_url: str):
 def settings(tmp_path: Path, db_url: str):
     """Settings pointing at a temp data dir and the test's database; installed process-wide."""
     data_dir = tmp_path / "data"
-    data_dir.mkdir()
+    data_dir.mkdir(exist_ok=True)
     value = load_settings(environ={}, overrides={"data_dir": str(data_dir), "database_url": db_url, "xsd_path": str(XSD)})
     set_settings(value)
     yield value
