@@ -15,7 +15,7 @@ import tornado.web
 from nexuslims_kernel.api.errors import ApiError
 from nexuslims_kernel.db import Database
 from nexuslims_kernel.db.acl import Principal
-from nexuslims_kernel.db.api_tokens import principal_for_token
+from nexuslims_kernel.db.api_tokens import PRINCIPALS, principal_for_token
 from nexuslims_kernel.db.tokens import PREFIX
 
 _AUTH_RE = re.compile(r"(?:bearer|token)\s+(\S+)\s*$", re.IGNORECASE)
@@ -42,17 +42,25 @@ class TokenAuth:
         self.db = db
 
     def lookup(self, token: str) -> Principal | None:
+        generation = PRINCIPALS.generation()
         with self.db.session() as sess:
-            return principal_for_token(sess, token)
+            principal = principal_for_token(sess, token)
+        if principal is not None:
+            PRINCIPALS.put(token, principal, generation)
+        return principal
+
+    async def resolve(self, handler: Any, token: str) -> Principal:
+        """The token's principal: from the short-lived cache (no thread hop) or one query; 401 if unknown."""
+        principal = PRINCIPALS.get(token) or await handler.run(self.lookup, token)
+        if principal is None:
+            raise ApiError(401, "invalid or revoked token")
+        return principal
 
     async def authenticate(self, handler: Any) -> Principal:
         token = bearer_token(handler)
         if token is None:
             return Principal.anonymous()
-        principal = await handler.run(self.lookup, token)
-        if principal is None:
-            raise ApiError(401, "invalid or revoked token")
-        return principal
+        return await self.resolve(handler, token)
 
 
 class HubAuthenticator(TokenAuth):
@@ -72,10 +80,7 @@ class HubAuthenticator(TokenAuth):
     async def authenticate(self, handler: Any) -> Principal:
         token = bearer_token(handler)
         if token is not None and token.startswith(PREFIX):
-            principal = await handler.run(self.lookup, token)
-            if principal is None:
-                raise ApiError(401, "invalid or revoked token")
-            return principal
+            return await self.resolve(handler, token)
         model = await self.hub_auth.get_user(handler, sync=False)
         if not model:
             if token is not None:

@@ -1,22 +1,39 @@
 """Issue and resolve bearer tokens: personal API tokens and instrument Logger tokens.
 
-Only sha256 hashes are stored (see :mod:`nexuslims_kernel.db.tokens`); a token
-is looked up by its hash with one indexed equality.
+Only sha256 hashes are stored (see :mod:`nexuslims_kernel.db.tokens`). A token
+resolves to a :class:`Principal` with ONE query (token -> person -> memberships,
+plus instrument tokens, as a UNION ALL).
+
+:data:`PRINCIPALS` caches token hash -> Principal in this process for at most
+``CACHE_TTL_S`` = 5 seconds, because every API request authenticates and the
+lookup otherwise costs a database round trip per request. It is never stale
+for changes made by this process: any INSERT/UPDATE/DELETE executed through any
+SQLAlchemy engine of the process (token revoked, membership or admin flag
+changed, instrument token rotated...) empties it at once, and again when that
+transaction commits. Changes made by *other* processes (another server
+process, the ``nxhub`` CLI) are seen within the TTL.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import re
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import Engine, Integer, String, event, literal, null, select, union_all, update
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db.acl import Principal
-from nexuslims_kernel.db.base import utcnow
-from nexuslims_kernel.db.models import Instrument, Person
+from nexuslims_kernel.db.base import UTCDateTime, utcnow
+from nexuslims_kernel.db.models import Instrument, Person, memberships
 from nexuslims_kernel.db.models.api_tokens import ApiToken
 from nexuslims_kernel.db.tokens import hash_token, new_token
 from nexuslims_kernel.errors import NotFoundError
 
 TOUCH_EVERY_S = 300
+#: How long a resolved token is trusted without asking the database (seconds; must stay <= 5).
+CACHE_TTL_S = 5.0
 
 
 def create_api_token(sess: Session, username: str, name: str = "") -> str:
@@ -30,20 +47,103 @@ def create_api_token(sess: Session, username: str, name: str = "") -> str:
     return token
 
 
+def _lookup_stmt(digest: str):  # noqa: ANN202 (a CompoundSelect)
+    """Personal-token rows (one per membership) and instrument-token rows, in one statement."""
+    person_rows = (
+        select(
+            literal("user", String(10)).label("kind"), ApiToken.id.label("obj_id"), Person.username.label("name"),
+            Person.id.label("person_id"), Person.is_admin.label("is_admin"),
+            ApiToken.last_used_at.label("last_used_at"), memberships.c.group_id.label("group_id"),
+        )
+        .join(Person, Person.id == ApiToken.person_id)
+        .outerjoin(memberships, memberships.c.person_id == Person.id)
+        .where(ApiToken.token_hash == digest)
+    )
+    instrument_rows = select(
+        literal("instrument", String(10)), Instrument.id, Instrument.name, null().cast(Integer),
+        null().cast(Person.is_admin.type), null().cast(UTCDateTime), null().cast(Integer),
+    ).where(Instrument.token_hash == digest)
+    return union_all(person_rows, instrument_rows)
+
+
 def principal_for_token(sess: Session, token: str, *, touch: bool = True) -> Principal | None:
     """The person or instrument a bearer token belongs to, or None if it is unknown."""
-    digest = hash_token(token)
-    inst = sess.scalar(select(Instrument).where(Instrument.token_hash == digest))
-    if inst is not None:
-        return Principal.for_instrument(inst)
-    row = sess.execute(
-        select(ApiToken.id, ApiToken.person_id, ApiToken.last_used_at).where(ApiToken.token_hash == digest)
-    ).first()
-    if row is None:
+    rows = sess.execute(_lookup_stmt(hash_token(token))).all()
+    if not rows:
         return None
+    inst = next((r for r in rows if r.kind == "instrument"), None)
+    if inst is not None:
+        return Principal(kind="instrument", instrument_id=inst.obj_id, instrument_name=inst.name)
+    first = rows[0]
     now = utcnow()
     # Write at most every few minutes, so reads do not all take the write lock.
-    if touch and (row.last_used_at is None or (now - row.last_used_at).total_seconds() > TOUCH_EVERY_S):
-        sess.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
-    person = sess.get(Person, row.person_id)
-    return Principal.for_person(sess, person) if person is not None else None
+    if touch and (first.last_used_at is None or (now - first.last_used_at).total_seconds() > TOUCH_EVERY_S):
+        sess.execute(update(ApiToken).where(ApiToken.id == first.obj_id).values(last_used_at=now))
+    return Principal(
+        kind="user", person_id=first.person_id, username=first.name, is_admin=bool(first.is_admin),
+        group_ids=frozenset(r.group_id for r in rows if r.group_id is not None),
+    )
+
+
+class PrincipalCache:
+    """token hash -> (Principal, expiry); emptied by any write in this process (see module docstring)."""
+
+    def __init__(self, ttl_s: float = CACHE_TTL_S) -> None:
+        self.ttl_s = min(ttl_s, 5.0)
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(hash_token(token))
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def generation(self) -> int:
+        return self._generation
+
+    def put(self, token: str, principal: Principal, generation: int) -> None:
+        """Remember ``principal`` unless a write happened since ``generation`` was read (then it may be stale)."""
+        with self._lock:
+            if generation == self._generation:
+                if len(self._entries) > 10_000:
+                    self._entries.clear()
+                self._entries[hash_token(token)] = (principal, time.monotonic() + self.ttl_s)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+
+PRINCIPALS = PrincipalCache()
+#: statements that change no rows (transaction control, settings, reads)
+_READS = ("SELECT", "BEGIN", "PRAGMA", "SAVEPOINT", "RELEASE", "ROLLBACK", "SET ", "SHOW ")
+_WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
+def is_write(statement: str) -> bool:
+    """Conservative: anything but a plain SELECT (or a WITH without a writing verb) counts as a write."""
+    head = statement.lstrip()[:9].upper()
+    if head.startswith(_READS):
+        return False
+    return not (head.startswith("WITH") and _WRITE_WORDS.search(statement) is None)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _forget_on_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    if is_write(statement):
+        conn.info["nx_wrote"] = True
+        PRINCIPALS.clear()
+
+
+@event.listens_for(Engine, "commit")
+def _forget_on_commit(conn: Any) -> None:
+    if conn.info.pop("nx_wrote", False):
+        PRINCIPALS.clear()
+
+
+@event.listens_for(Engine, "rollback")
+def _reset_on_rollback(conn: Any) -> None:
+    conn.info.pop("nx_wrote", None)
