@@ -23,6 +23,20 @@ XSD = REPO.parent / "shared" / "schemas" / "nexus-experiment.xsd"
 os.environ.setdefault("NXHUB_XSD_PATH", str(XSD))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without ../shared/schemas, skip only the tests that validate XML against the XSD."""
+    if XSD.is_file():
+        return
+    skip = pytest.mark.skip(reason=f"Nexus Experiment XSD not found at {XSD}")
+    sources: dict[str, bool] = {}
+    for item in items:
+        path = str(item.path)
+        if path not in sources:
+            sources[path] = "validation_errors" in item.path.read_text(encoding="utf-8", errors="ignore")
+        if sources[path]:
+            item.add_marker(skip)
+
+
 def corpus_path() -> Path:
     """The real EM corpus; tests that need it skip when it is absent."""
     return Path(os.environ.get("NXHUB_EM_CORPUS", REPO.parent / "shared" / "em-corpus"))

@@ -8,7 +8,6 @@ attached to their main file and never become datasets of their own.
 
 from __future__ import annotations
 
-import importlib.metadata
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -26,14 +25,10 @@ Progress = Callable[[str, int, int], None]
 
 
 def extractor_version() -> str:
-    """Changes whenever extraction output may change: our version plus rosettasciio's."""
-    from nexuslims_kernel import __version__
+    """Changes whenever extraction output may change (owned by the extraction engine)."""
+    from nexuslims_kernel.extract import EXTRACTOR_VERSION
 
-    try:
-        rsciio = importlib.metadata.version("rosettasciio")
-    except importlib.metadata.PackageNotFoundError:
-        rsciio = "none"
-    return f"{__version__}+rsciio{rsciio}"[:50]
+    return EXTRACTOR_VERSION
 
 
 @dataclass

@@ -6,6 +6,7 @@ Public API (imports are lazy so ``import nexuslims_kernel.extract`` is cheap)::
     ExtractionPool(workers=None, timeout_s=None, memory_mb=None).imap(paths, preview_dir=..., instrument=None)
     split_companions(paths) -> {main_path: [companion paths]}
     register(extractor) / register_path("module:attr")   # plugins; entry points: nexuslims_kernel.extractors
+    EXTRACTOR_VERSION    # ours + rosettasciio's; cached results of another version are stale
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
+    "EXTRACTOR_VERSION": "nexuslims_kernel.extract.version",
     "extract_file": "nexuslims_kernel.extract.core",
     "ExtractionPool": "nexuslims_kernel.extract.pool",
     "FileResult": "nexuslims_kernel.extract.results",

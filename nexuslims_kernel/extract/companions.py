@@ -3,7 +3,9 @@
 TIA ``<stem>_<n>.ser`` beside ``<stem>.emi``, Merlin ``.hdr`` beside ``.mib``,
 Direct Electron ``<prefix>_info.txt`` / ``_scan_coordinates.csv`` beside
 ``<prefix>_movie.mrc``, ARINA data/scan files beside ``<prefix>_master.h5``,
-Impulse ``<prefix>_Metadata.log`` beside its ``_Synchronized data.csv``, and
+Impulse ``<prefix>_Metadata.log`` beside its ``_Synchronized data.csv``,
+Ripple ``<stem>.raw`` beside ``<stem>.rpl``, EDAX ``<stem>.ipr`` / ``.spc``
+beside ``<stem>.spd``, TVIPS ``<stem>_001.tvips``... beside ``<stem>_000.tvips``, and
 in a JEOL ``.ASW`` project: further element maps of a view beside its first
 ``.map``; the image and point spectra of a view without maps beside the
 ``.ASW`` that reads them as one sequence. A companion whose main file is not
@@ -20,6 +22,9 @@ from typing import Iterable
 _SER = re.compile(r"^(?P<stem>.+)_\d+\.ser$", re.IGNORECASE)
 _ARINA_DATA = re.compile(r"^(?P<prefix>.+)_data_\d+\.h5$")
 _JEOL_VIEW_FILES = (".img", ".eds", ".map", ".pts")
+_TVIPS_PART = re.compile(r"^(?P<stem>.+)_(?P<n>\d{3})\.tvips$", re.IGNORECASE)
+# companion suffix -> main suffix, same stem (the main may not exist: then the file stands alone)
+_SAME_STEM = {".raw": ".rpl", ".ipr": ".spd", ".hdr": ".mib"}
 
 
 def _jeol_main(path: Path) -> Path | None:
@@ -43,11 +48,17 @@ def main_of(path: str | os.PathLike[str]) -> Path | None:
     lower = name.lower()
     if m := _SER.match(name):
         return p.with_name(m["stem"] + ".emi")
-    if lower.endswith(".hdr"):
-        return p.with_suffix(".mib")
+    if p.suffix.lower() in _SAME_STEM:
+        return _sibling(p, _SAME_STEM[p.suffix.lower()])
+    if p.suffix.lower() == ".spc" and _sibling(p, ".spd").exists():  # an .spc alone is a spectrum
+        return _sibling(p, ".spd")
+    if (m := _TVIPS_PART.match(name)) and m["n"] != "000":
+        return p.with_name(f"{m['stem']}_000{p.suffix}")
     for tail in ("_info.txt", "_scan_coordinates.csv"):
         if name.endswith(tail):
-            return p.with_name(name[: -len(tail)] + "_movie.mrc")
+            movie = p.with_name(name[: -len(tail)] + "_movie.mrc")
+            plain = p.with_name(name[: -len(tail)] + ".mrc")
+            return plain if not movie.exists() and plain.exists() else movie
     if m := _ARINA_DATA.match(name):
         return p.with_name(m["prefix"] + "_master.h5")
     if lower.endswith(".h5") and not lower.endswith("_master.h5") and p.with_name(p.stem + "_master.h5").exists():
@@ -58,6 +69,11 @@ def main_of(path: str | os.PathLike[str]) -> Path | None:
         return _jeol_main(p)
     except OSError:
         return None
+
+
+def _sibling(path: Path, suffix: str) -> Path:
+    """``path`` with ``suffix``, in the same case as the existing one (``.RAW`` -> ``.RPL``)."""
+    return path.with_suffix(suffix.upper() if path.suffix.isupper() else suffix)
 
 
 def companions_of(path: str | os.PathLike[str]) -> list[str]:

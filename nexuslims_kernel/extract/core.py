@@ -117,11 +117,13 @@ def _dataset(index: int, signal: dict[str, Any], result: FileResult, profile: Pr
     data = signal.get("data")
     ds = DatasetResult(index=index, shape=[int(n) for n in getattr(data, "shape", ())], dtype=_dtype_name(data))
     try:
-        metadata, kind, warnings = normalise(signal, mtime=result.mtime, profile_tz=profile.timezone if profile else None)
+        metadata, kind, warnings = normalise(signal, mtime=result.mtime, profile_tz=profile.timezone if profile else None,
+                                               fmt=result.format)
         if profile is None:
             matched = pick_profile(profiles, None, metadata)
             if matched is not None and matched.timezone:
-                metadata, kind, warnings = normalise(signal, mtime=result.mtime, profile_tz=matched.timezone)
+                metadata, kind, warnings = normalise(signal, mtime=result.mtime, profile_tz=matched.timezone,
+                                                       fmt=result.format)
             profile = matched
         if profile is not None:
             metadata = profile.apply(metadata)
@@ -156,7 +158,7 @@ def _share_acquisition_time(datasets: list[DatasetResult]) -> None:
         if ds.metadata.get("acquisition_time_source") == "mtime":
             ds.metadata["acquisition_time"] = dated.metadata["acquisition_time"]
             ds.metadata["acquisition_time_source"] = "file"
-            ds.warnings = [w for w in ds.warnings if not w.startswith("no acquisition time")]
+            ds.warnings = [w for w in ds.warnings if "using file modification time" not in w]
             ds.warnings.append(f"acquisition time taken from signal {dated.index} of the same file")
 
 

@@ -2,8 +2,9 @@
 
 Input is a rosettasciio signal dict, whose ``metadata`` already follows
 HyperSpy's conventions (``Acquisition_instrument.TEM.beam_energy`` in kV, ...);
-the vendor tree (``original_metadata``) is searched only for what HyperSpy
-does not map (operator, instrument name, detector). Quantities are
+per-vendor tables (:mod:`~nexuslims_kernel.extract.vendor_fields`) read the
+vendor tree (``original_metadata``) first, and a generic key search fills what
+neither maps (operator, instrument name, detector). Quantities are
 ``{"value": float, "unit": str}`` with pint's short unit spellings.
 """
 
@@ -14,6 +15,7 @@ from typing import Any, Iterable
 from nexuslims_kernel.extract.sanitize import jsonable
 from nexuslims_kernel.extract.times import acquisition_time
 from nexuslims_kernel.extract.units import canonical_unit, quantity
+from nexuslims_kernel.extract.vendor_fields import vendor_values
 
 # hyperspy key under Acquisition_instrument.<TEM|SEM> -> (our key, unit)
 _INSTRUMENT_FIELDS = {
@@ -141,8 +143,13 @@ def _detectors(inst: dict[str, Any], out: dict[str, Any]) -> None:
             out.setdefault("detector", str(sub))
 
 
-def normalise(signal: dict[str, Any], *, mtime: float | None, profile_tz: str | None = None) -> tuple[dict[str, Any], str, list[str]]:
-    """(normalised metadata, dataset type, warnings) for one rosettasciio signal dict."""
+def normalise(signal: dict[str, Any], *, mtime: float | None, profile_tz: str | None = None,
+              fmt: str | None = None) -> tuple[dict[str, Any], str, list[str]]:
+    """(normalised metadata, dataset type, warnings) for one rosettasciio signal dict.
+
+    The vendor table of ``fmt`` (:mod:`~nexuslims_kernel.extract.vendor_fields`) wins; HyperSpy's
+    mapped metadata and then a generic key search fill what it leaves out.
+    """
     md = signal.get("metadata") or {}
     raw = signal.get("original_metadata") or {}
     general = md.get("General") or {}
@@ -150,18 +157,22 @@ def normalise(signal: dict[str, Any], *, mtime: float | None, profile_tz: str | 
     inst = _instrument_section(md)
     out: dict[str, Any] = {}
 
-    when, source, warnings = acquisition_time(general, mtime, profile_tz)
+    when, source, warnings = acquisition_time(general, mtime, profile_tz, fmt)
     out["acquisition_time"] = when
     out["acquisition_time_source"] = source
+    vendor = vendor_values(fmt or "", raw)
+    out.update(vendor)
 
     microscope = inst.get("microscope") or find_raw(raw, INSTRUMENT_KEYS)
-    if microscope:
+    if microscope and "microscope" not in out:
         out["microscope"] = str(microscope).strip()
     operator = general.get("authors") or find_raw(raw, OPERATOR_KEYS)
-    if operator:
+    if operator and "operator" not in out:
         out["operator"] = str(operator).strip()
 
-    _copy_quantities(inst, _INSTRUMENT_FIELDS, out)
+    mapped: dict[str, Any] = {}
+    _copy_quantities(inst, _INSTRUMENT_FIELDS, mapped)
+    out.update({k: v for k, v in mapped.items() if k not in vendor})
     stage: dict[str, Any] = {}
     _copy_quantities(inst.get("Stage") or {}, _STAGE_FIELDS, stage)
     if stage:
