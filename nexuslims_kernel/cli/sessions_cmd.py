@@ -107,7 +107,6 @@ def add(ctx: click.Context, instrument: str, start: str, end: str | None, user: 
     """Record a session by hand (for sessions no Logger or calendar saw)."""
     from sqlalchemy import select
 
-    from nexuslims_kernel.db.base import utcnow
     from nexuslims_kernel.db.directory import get_instrument, get_person
     from nexuslims_kernel.db.models import InstrumentSession, Project, SessionEvent
     from nexuslims_kernel.sessions import SessionSource, SessionStatus

@@ -14,7 +14,7 @@ from typing import Any
 KNOWN: dict[str, str] = {
     "kV": "kV", "V": "V", "eV": "eV", "keV": "keV", "MeV": "MeV",
     "m": "m", "mm": "mm", "cm": "cm", "um": "µm", "µm": "µm", "μm": "µm", "nm": "nm", "pm": "pm",
-    "A": "Å", "Å": "Å", "Å": "Å", "angstrom": "Å",
+    "A": "Å", "\u00c5": "Å", "\u212b": "Å", "angstrom": "Å",  # Latin Å and the Angstrom sign
     "1/m": "1 / m", "1/nm": "1 / nm", "nm^-1": "1 / nm", "1 / nm": "1 / nm", "1/A": "1 / Å", "1/Å": "1 / Å",
     "1/um": "1 / µm", "1/µm": "1 / µm",
     "rad": "rad", "mrad": "mrad", "urad": "µrad", "µrad": "µrad", "deg": "deg", "°": "deg", "degree": "deg",
@@ -36,8 +36,6 @@ def canonical_unit(unit: str | None) -> str | None:
     if text.lower() in ("<undefined>", "undefined", "t.b.d.", "none"):
         return ""
     try:
-        import pint
-
         return format(_registry().Unit(text), "~")
     except Exception:
         return text
