@@ -30,9 +30,35 @@ class MeHandler(BaseHandler):
         self.send_json({"kind": p.kind, "username": p.username, "is_admin": p.is_admin, "instrument": p.instrument_name})
 
 
+class IndexHandler(BaseHandler):
+    """GET /api/v1/: what this service is and where its endpoints are (a browser's first stop)."""
+
+    async def get(self) -> None:
+        from nexuslims_kernel import __version__
+        from nexuslims_kernel.api.openapi import ENDPOINTS
+
+        base = self.request.path.rstrip("/")
+        self.send_json({
+            "service": "NexusLIMS Hub API",
+            "version": __version__,
+            "openapi": f"{base}/openapi.json",
+            "you": {"kind": self.principal.kind, "username": self.principal.username},
+            "endpoints": sorted({f"{method.upper()} {base}{path}" for method, path, *_ in ENDPOINTS}),
+        })
+
+
+class RootRedirect(tornado.web.RequestHandler):
+    """GET / (the service root) sends browsers to the API index."""
+
+    def get(self) -> None:
+        self.redirect(self.request.path.rstrip("/") + "/api/v1/")
+
+
 def routes(prefix: str) -> list[tuple]:
     api = prefix.rstrip("/") + "/api/v1"
     return [
+        (rf"{prefix.rstrip('/')}/?", RootRedirect),
+        (rf"{api}/", IndexHandler),
         (rf"{api}/openapi\.json", OpenApiHandler),
         (rf"{api}/me", MeHandler),
         (rf"{api}/logger/events", logger.EventsHandler),

@@ -20,6 +20,7 @@ PAGE = [("sort", "-start (default), start, title, -title, relevance"), ("limit",
 
 # (method, path, tag, summary, who, query parameters, has JSON body)
 ENDPOINTS: list[tuple[str, str, str, str, str, list[tuple[str, str]], bool]] = [
+    ("get", "/", "auth", "This index: service, version, endpoints", "anyone", [], False),
     ("get", "/me", "auth", "Who the API thinks you are", "anyone", [], False),
     ("post", "/logger/events", "logger", "Post one event or {events: [...]} (idempotent on uuid)", "instrument", [], True),
     ("post", "/logger/start", "logger", "Start a session: {uuid, at, user?, project?, text?, reservation?}", "instrument", [], True),

@@ -72,11 +72,25 @@ def test_openapi_documents_every_route(api_server) -> None:
     assert doc["openapi"].startswith("3.") and doc == document("/")
     documented = [re.compile(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(p)) + "$") for p in doc["paths"]]
     for pattern, *_ in routes("/"):
+        if "/api/v1" not in pattern:
+            continue  # the service root only redirects to the API index
         path = pattern.split("/api/v1", 1)[1].replace(r"\.", ".")
         if path == "/openapi.json":
             continue
         for concrete in _expand(path):
             assert any(rx.match(concrete) for rx in documented), concrete
+
+
+def test_root_redirects_to_an_index_of_endpoints(api_server) -> None:
+    """What a person sees opening http://127.0.0.1:8000 in a browser."""
+    import httpx
+
+    root = api_server.base.split("/api/v1")[0] + "/"
+    first = httpx.get(root, follow_redirects=False)
+    assert first.status_code == 302 and first.headers["location"].endswith("/api/v1/")
+    index = httpx.get(root, follow_redirects=True).json()
+    assert index["service"] == "NexusLIMS Hub API" and index["you"]["kind"] == "anonymous"
+    assert any(e.endswith("/api/v1/records") for e in index["endpoints"])
 
 
 def _expand(path: str) -> list[str]:
