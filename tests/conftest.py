@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -58,9 +59,10 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory):
     import tempfile
 
     root = Path(tempfile.mkdtemp(prefix="nxpg-"))
-    server = pgserver.get_server(root, cleanup_mode="stop")
+    server = pgserver.get_server(root, cleanup_mode="delete")
     yield server
     server.cleanup()
+    shutil.rmtree(root, ignore_errors=True)  # its data directory is tens of MB; leave nothing in /tmp
 
 
 def _new_pg_database(server) -> str:
