@@ -118,20 +118,16 @@ def _detectors(inst: dict[str, Any], out: dict[str, Any]) -> None:
     det = inst.get("Detector") or {}
     if not isinstance(det, dict):
         return
-    if isinstance(det.get("EDS"), dict):
-        eds: dict[str, Any] = {}
-        _copy_quantities(det["EDS"], _EDS_FIELDS, eds)
-        if det["EDS"].get("detector_type"):
-            eds["detector_type"] = str(det["EDS"]["detector_type"])
-        out["eds"] = eds
-        out.setdefault("detector", "EDS")
-    if isinstance(det.get("EELS"), dict):
-        eels: dict[str, Any] = {}
-        _copy_quantities(det["EELS"], _EELS_FIELDS, eels)
-        if det["EELS"].get("spectrometer"):
-            eels["spectrometer"] = str(det["EELS"]["spectrometer"])
-        out["eels"] = eels
-        out.setdefault("detector", "EELS")
+    # (HyperSpy detector key, quantity fields, free-text field): EDS first, so it names the detector when both exist.
+    for key, fields, text_field in (("EDS", _EDS_FIELDS, "detector_type"), ("EELS", _EELS_FIELDS, "spectrometer")):
+        if not isinstance(det.get(key), dict):
+            continue
+        section: dict[str, Any] = {}
+        _copy_quantities(det[key], fields, section)
+        if det[key].get(text_field):
+            section[text_field] = str(det[key][text_field])
+        out[key.lower()] = section
+        out.setdefault("detector", key)
     for name, sub in det.items():
         if isinstance(sub, dict):
             q = quantity(sub.get("exposure_time", sub.get("exposure")), "s")
