@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
 import secrets
 import socket
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +14,7 @@ import tornado.httpserver
 import tornado.web
 
 from nexuslims_kernel.api import admin, files, logger, records
-from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, make_hub_auth, oauth_callback_handler
+from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
 from nexuslims_kernel.api.context import ApiContext
 from nexuslims_kernel.api.openapi import OpenApiHandler
@@ -38,13 +41,16 @@ class IndexHandler(BaseHandler):
         from nexuslims_kernel.api.openapi import ENDPOINTS
 
         base = self.request.path.rstrip("/")
-        self.send_json({
+        out = {
             "service": "NexusLIMS Hub API",
             "version": __version__,
             "openapi": f"{base}/openapi.json",
             "you": {"kind": self.principal.kind, "username": self.principal.username},
             "endpoints": sorted({f"{method.upper()} {base}{path}" for method, path, *_ in ENDPOINTS}),
-        })
+        }
+        if self.ctx.settings.api.auth == "jupyterhub":  # where a browser signs in (see auth.login_handler)
+            out["login"] = base.removesuffix("/api/v1") + "/login"
+        self.send_json(out)
 
 
 class RootRedirect(tornado.web.RequestHandler):
@@ -83,7 +89,25 @@ def routes(prefix: str) -> list[tuple]:
     ]
 
 
-def make_app(settings: Settings | None = None, db: Database | None = None, hub_auth: Any = None, workers: int = 8) -> tornado.web.Application:
+def _cookie_secret(hub_auth: Any) -> bytes:
+    """The key that signs HubOAuth's cookie, the same in every API process and across restarts.
+
+    Derived from the service's hub API token (a secret only the hub and this
+    service know), so a browser logged in through one worker process is
+    recognised by the others. Without a token: a random per-process key.
+    """
+    token = getattr(hub_auth, "api_token", None)
+    if not token:
+        return secrets.token_bytes(32)
+    return hmac.new(token.encode(), b"nxhub-api oauth cookie", hashlib.sha256).digest()
+
+
+def db_threads(settings: Settings) -> int:
+    """Queries in flight per process: about one per core keeps latency even when the host is busy."""
+    return settings.api.threads or max(2, os.cpu_count() or 2)
+
+
+def make_app(settings: Settings | None = None, db: Database | None = None, hub_auth: Any = None) -> tornado.web.Application:
     """The API application; ``hub_auth`` overrides the HubOAuth built from the hub's environment."""
     settings = settings or get_settings()
     db = db or get_database(settings.db_url)
@@ -93,12 +117,11 @@ def make_app(settings: Settings | None = None, db: Database | None = None, hub_a
         hub_auth = hub_auth or make_hub_auth(prefix)
         auth: Any = HubAuthenticator(db, hub_auth)
         handlers.append((rf"{prefix}oauth_callback", oauth_callback_handler(), {"hub_auth": hub_auth}))
+        handlers.append((rf"{prefix}login", login_handler(), {"hub_auth": hub_auth, "prefix": prefix}))
     else:
         auth = TokenAuth(db)
-    # HubOAuth keeps the user's hub token in a signed cookie; a per-process secret means a
-    # browser logs in again after a restart, which the OAuth flow does without asking.
-    cookie_secret = secrets.token_bytes(32) if settings.api.auth == "jupyterhub" else None
-    ctx = ApiContext(settings=settings, db=db, auth=auth, executor=ThreadPoolExecutor(workers, thread_name_prefix="nxhub-api"))
+    cookie_secret = _cookie_secret(hub_auth) if settings.api.auth == "jupyterhub" else None
+    ctx = ApiContext(settings=settings, db=db, auth=auth, executor=ThreadPoolExecutor(db_threads(settings), thread_name_prefix="nxhub-api"))
     return tornado.web.Application(
         handlers, nx=ctx, hub_auth=hub_auth, default_handler_class=NotFoundHandler, xheaders=False,
         cookie_secret=cookie_secret, compress_response=False, serve_traceback=False, debug=False,

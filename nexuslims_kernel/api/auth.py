@@ -101,6 +101,31 @@ def make_hub_auth(base_path: str, **config: Any) -> Any:
     return HubOAuth(base_url=base_path, cache_max_age=60, **config)
 
 
+def login_handler() -> type:
+    """GET {prefix}login?next=<path>: a browser's way in (hub mode).
+
+    The API answers anonymous callers with public records rather than
+    redirecting every JSON request, so pages link here to sign in: it sets
+    HubOAuth's state cookie and sends the browser to the hub's OAuth authorize
+    URL; the hub's callback lands back on ``next``. ``next`` must be a path
+    under this service (no open redirects).
+    """
+    from tornado.httputil import url_concat
+
+    class LoginHandler(tornado.web.RequestHandler):
+        def initialize(self, hub_auth: Any, prefix: str) -> None:
+            self.hub_auth, self.prefix = hub_auth, prefix
+
+        def get(self) -> None:
+            default = self.prefix + "api/v1/"
+            wanted = self.get_query_argument("next", default)
+            safe = wanted.startswith(self.prefix) and "//" not in wanted and "\\" not in wanted and "\n" not in wanted
+            state = self.hub_auth.set_state_cookie(self, next_url=wanted if safe else default)
+            self.redirect(url_concat(self.hub_auth.login_url, {"state": state}))
+
+    return LoginHandler
+
+
 def oauth_callback_handler() -> type:
     """The hub's OAuth callback handler, bound to our HubOAuth instance (browsers log in through it)."""
     from jupyterhub.services.auth import HubOAuthCallbackHandler

@@ -48,12 +48,14 @@ class RecordsHandler(BaseHandler):
         self.send_json(await self.run(self._list, flt, sort, limit, cursor, want_total))
 
     def _list(self, flt: record_query.RecordFilter, sort: str, limit: int, cursor: str | None, want_total: bool) -> dict[str, Any]:
-        with self.ctx.db.session() as sess:
+        def read(sess: Any) -> dict[str, Any]:  # page and total are separate statements: a build may land between them
             rows, next_cursor = record_query.page(sess, self.principal, flt, sort=sort, limit=limit, cursor=cursor)
             out: dict[str, Any] = {"items": [summary(row) for row in rows], "next_cursor": next_cursor}
             if want_total:
                 out["total"] = record_query.count(sess, self.principal, flt)
             return out
+
+        return self.ctx.db.read(read)
 
 
 class FacetsHandler(BaseHandler):
@@ -64,9 +66,8 @@ class FacetsHandler(BaseHandler):
         self.send_json(await self.run(self._facets, flt))
 
     def _facets(self, flt: record_query.RecordFilter) -> dict[str, Any]:
-        with self.ctx.db.session() as sess:
-            total, counts = record_query.facets(sess, self.principal, flt)
-            return {"total": total, "facets": counts}
+        total, counts = self.ctx.db.read(lambda sess: record_query.facets(sess, self.principal, flt))
+        return {"total": total, "facets": counts}
 
 
 def load_visible_json(handler: BaseHandler, record_id: int) -> dict[str, Any]:
@@ -92,16 +93,18 @@ class DatasetHandler(BaseHandler):
         self.send_json(await self.run(self._get, int(dataset_id)))
 
     def _get(self, dataset_id: int) -> dict[str, Any]:
-        with self.ctx.db.session() as sess:
-            ds = get_visible_dataset(sess, self.principal, dataset_id)
-            return {
-                "id": ds.id, "record_id": ds.record_id, "relpath": ds.relpath, "signal_index": ds.signal_index,
-                "name": ds.name, "dataset_type": ds.dataset_type, "format": ds.format,
-                "acquired_at": _iso(ds.acquired_at), "file_size": ds.file_size, "shape": list(ds.shape or []),
-                "dtype": ds.dtype, "metadata": ds.meta or {}, "raw_metadata": ds.raw_metadata or {},
-                "has_preview": bool(ds.preview_path), "companions": list(ds.companions or []),
-                "warnings": list(ds.warnings or []), "error": ds.error,
-            }
+        return self.ctx.db.read(lambda sess: self._describe(get_visible_dataset(sess, self.principal, dataset_id)))
+
+    @staticmethod
+    def _describe(ds: Any) -> dict[str, Any]:
+        return {
+            "id": ds.id, "record_id": ds.record_id, "relpath": ds.relpath, "signal_index": ds.signal_index,
+            "name": ds.name, "dataset_type": ds.dataset_type, "format": ds.format,
+            "acquired_at": _iso(ds.acquired_at), "file_size": ds.file_size, "shape": list(ds.shape or []),
+            "dtype": ds.dtype, "metadata": ds.meta or {}, "raw_metadata": ds.raw_metadata or {},
+            "has_preview": bool(ds.preview_path), "companions": list(ds.companions or []),
+            "warnings": list(ds.warnings or []), "error": ds.error,
+        }
 
 
 class ExportHandler(BaseHandler):

@@ -15,12 +15,13 @@ def api() -> None:
 @api.command("serve")
 @click.option("--host", help="Address to listen on (default: setting api.host).")
 @click.option("--port", type=int, help="Port to listen on (default: setting api.port).")
-@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes sharing the port (use up to the number of cores).")
+@click.option("--processes", type=click.IntRange(1, 64),
+              help="Worker processes sharing the port (default: setting api.processes, 0 = one per CPU).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, processes: int) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, processes: int | None) -> None:
     """Serve the API until interrupted (standalone, or as a JupyterHub service with api.auth=jupyterhub)."""
     import logging
+    import os
 
     from nexuslims_kernel.api.serve import serve as run
 
@@ -28,6 +29,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, processes: int
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = host or settings.api.host
     port = settings.api.port if port is None else port
+    processes = processes or settings.api.processes or (os.cpu_count() or 1)
     database_for(ctx).dispose()  # fail early on a bad database; workers open their own connections
 
     def announce(bound: int) -> None:

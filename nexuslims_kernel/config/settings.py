@@ -64,6 +64,8 @@ class ApiSettings:
     auth: str = field(default="standalone", metadata={"doc": "standalone (own tokens) or jupyterhub (hub OAuth and tokens)", "choices": ("standalone", "jupyterhub")})
     max_body_bytes: int = field(default=1_048_576, metadata={"doc": "Largest accepted request body, bytes", "min": 1024})
     base_path: str = field(default="/", metadata={"doc": "URL prefix (set by JupyterHub for services)"})
+    processes: int = field(default=0, metadata={"doc": "API processes sharing the port ('nxhub api serve'), 0 = one per CPU", "min": 0, "max": 64})
+    threads: int = field(default=0, metadata={"doc": "Database threads per API process, 0 = number of CPUs (at least 2)", "min": 0, "max": 64})
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import contextlib
 import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from nexuslims_kernel.errors import ConfigError, DatabaseError
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -71,6 +73,9 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessionmaker = sessionmaker(self.engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+        self._engine_kwargs = engine_kwargs
+        self._read_sessionmaker: sessionmaker | None = None
+        self._read_lock = threading.Lock()
 
     @property
     def dialect(self) -> str:
@@ -96,8 +101,46 @@ class Database:
         finally:
             sess.close()
 
+    def read(self, fn: Callable[[Session], T]) -> T:
+        """``fn(session)`` for a read that needs no snapshot spanning statements (list pages, facets, lookups).
+
+        On PostgreSQL it runs in autocommit on its own pool without pre-ping:
+        one network round trip per statement instead of ping + BEGIN + query +
+        COMMIT, which is most of a small request's cost under load. A pooled
+        connection found dead (server restarted) is dropped and ``fn`` runs
+        once more, which is safe because it only reads. SQLite reads are local
+        and keep using :meth:`session`.
+        """
+        if self.dialect != "postgresql":
+            with self.session() as sess:
+                return fn(sess)
+        maker = self._read_sessionmaker or self._make_read_sessionmaker()
+        for attempt in (1, 2):
+            sess = maker()
+            try:
+                return fn(sess)
+            except DBAPIError as exc:
+                if attempt == 1 and exc.connection_invalidated:
+                    continue
+                if isinstance(exc, OperationalError):
+                    raise DatabaseError(f"database {safe_url(self.url)} failed: {exc.orig}") from exc
+                raise
+            finally:
+                sess.close()
+        raise AssertionError("unreachable")
+
+    def _make_read_sessionmaker(self) -> sessionmaker:
+        with self._read_lock:
+            if self._read_sessionmaker is None:
+                kwargs = {**self._engine_kwargs, "pool_pre_ping": False, "isolation_level": "AUTOCOMMIT"}
+                self._read_engine = make_engine(self.url, **kwargs)
+                self._read_sessionmaker = sessionmaker(self._read_engine, expire_on_commit=False)
+            return self._read_sessionmaker
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._read_sessionmaker is not None:
+            self._read_engine.dispose()
 
 
 _databases: dict[str, Database] = {}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from apikit import add_record
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select, text
 
-from nexuslims_kernel.db import downgrade, record_facets, upgrade
+from nexuslims_kernel.db import downgrade, record_facets, search, upgrade
 from nexuslims_kernel.db.acl import Principal
-from nexuslims_kernel.db.models import Dataset, Instrument, Person
+from nexuslims_kernel.db.models import Dataset, Instrument, Person, Record
 from nexuslims_kernel.db.record_query import RecordFilter, facets
 
 
@@ -62,3 +62,30 @@ def test_migration_backfills_record_facets(db, world, settings) -> None:
         assert facets(sess, admin, RecordFilter()) == before
         assert before[1]["dataset_type"] == [{"value": "Image", "count": 3}, {"value": "Spectrum", "count": 3},
                                              {"value": "Diffraction", "count": 1}]
+
+
+def test_facet_keys_follow_datasets_and_survive_a_downgrade(db, world, settings) -> None:
+    rid = _add_many_datasets(db, world, settings)
+    admin = Principal(kind="user", person_id=0, is_admin=True)
+    with db.session(write=True) as sess:  # the record is rebuilt without its diffraction patterns
+        sess.execute(delete(Dataset).where(Dataset.record_id == rid, Dataset.dataset_type == "Diffraction"))
+        record_facets.refresh(sess, [rid])
+    with db.session() as sess:
+        before = facets(sess, admin, RecordFilter())
+        assert {f["value"] for f in before[1]["dataset_type"]} == {"Image", "Spectrum"}
+        assert facets(sess, admin, RecordFilter(q="quokka"))[1]["dataset_type"] == [
+            {"value": "Image", "count": 1}, {"value": "Spectrum", "count": 1}]
+    downgrade(db, "0002")  # the 0002 layout: one combination row per record, search triggers intact
+    with db.session() as sess:
+        combos = sess.scalars(select(record_facets.record_facets.c.value).where(
+            record_facets.record_facets.c.record_id == rid, record_facets.record_facets.c.kind == "combo")).all()
+        assert [record_facets.decode_combo(c) for c in combos] == [{"dataset_type": ["Image", "Spectrum"], "format": ["dm3", "dm4", "tif"]}]
+    with db.session(write=True) as sess:  # a retitle at 0002 must still reach the full-text index
+        sess.execute(text("UPDATE records SET title = 'Bulk wombat run' WHERE id = :id"), {"id": rid})
+    with db.session() as sess:
+        hits = select(func.count(Record.id)).where(search.match_clause(db.dialect, "wombat"))
+        assert sess.scalar(hits) == 1
+    upgrade(db)
+    with db.session() as sess:
+        assert facets(sess, admin, RecordFilter()) == before
+        assert facets(sess, admin, RecordFilter(q="wombat"))[0] == 1  # full-text search still finds it

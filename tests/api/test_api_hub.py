@@ -8,6 +8,7 @@ goes through the proxy's public port, as a notebook or browser would send it.
 from __future__ import annotations
 
 import contextlib
+import re
 import secrets
 import shutil
 import socket
@@ -178,6 +179,28 @@ def test_hub_users_reach_the_api_through_the_proxy_and_see_only_their_records(hu
         # The Logger keeps using its instrument token in hub mode.
         heartbeat = anon.get("/logger/heartbeat", headers={"Authorization": f"Bearer {world.tokens['instrument']}"})
         assert heartbeat.status_code == 200, heartbeat.text
-    # The hub's own login page is served through the same proxy.
-    login = httpx.get(f"{hub['public']}/hub/login", headers=BROWSER, timeout=30)
-    assert login.status_code == 200 and "<form" in login.text
+    _browser_signs_in_through_hub_oauth(hub, world)
+
+
+def _browser_signs_in_through_hub_oauth(hub: dict, world: World) -> None:
+    """A browser with no token: the service's login link -> hub login form -> OAuth -> back with a cookie."""
+    service = hub["api"].removesuffix("/api/v1")
+    with httpx.Client(headers=BROWSER, timeout=30, follow_redirects=True) as browser:
+        index = browser.get(f"{hub['api']}/").json()
+        assert index["you"]["kind"] == "anonymous" and index["login"].endswith("/services/nxhub-api/login")
+        form = browser.get(f"{hub['public']}{index['login']}", params={"next": "/services/nxhub-api/api/v1/records"})
+        assert form.status_code == 200 and "/hub/login" in str(form.url) and "<form" in form.text
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text)
+        fields = {"username": "alice", "password": "demo", **({"_xsrf": xsrf.group(1)} if xsrf else {})}
+        landed = browser.post(str(form.url), data=fields)
+        # Back on the page asked for, now as alice (the service's own cookie, set by its OAuth callback).
+        assert landed.status_code == 200, landed.text[:500]
+        assert str(landed.url) == f"{hub['api']}/records"
+        assert _ids(landed) == {world.records[k] for k in KINDS}
+        assert browser.get(f"{hub['api']}/me").json()["username"] == "alice"
+        # Several API processes serve the same port: every one of them accepts the cookie.
+        assert all(browser.get(f"{hub['api']}/me").json()["username"] == "alice" for _ in range(8))
+        # Signed in at the hub already: the login link goes straight through, and never off-site.
+        for wanted in ("https://evil.example/", "//evil.example/x", "/hub/admin"):
+            back = browser.get(f"{service}/login", params={"next": wanted})
+            assert back.status_code == 200 and str(back.url) == f"{hub['api']}/", (wanted, back.url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from pathlib import Path
 
@@ -60,8 +61,12 @@ def test_range_and_zip_downloads(api_server, world) -> None:
         assert client.get(f"/datasets/{did}/file", headers={"Range": f"bytes={len(data)}-"}).status_code == 416
         zipped = client.get(f"/records/{rid}/zip")
         assert zipped.headers["content-type"] == "application/zip"
+        # Sized in advance, so browsers show real progress and a cut-off download is detectable.
+        assert int(zipped.headers["content-length"]) == len(zipped.content)
         with zipfile.ZipFile(io.BytesIO(zipped.content)) as zf:
             assert zf.testzip() is None and zf.read(world.relpaths["private"]) == data
+            mtime = time.localtime((world.store / world.relpaths["private"]).stat().st_mtime)
+            assert zf.getinfo(world.relpaths["private"]).date_time == tuple(mtime)[:5] + (mtime.tm_sec // 2 * 2,)
         preview = client.get(f"/datasets/{did}/preview")
         assert preview.headers["content-type"] == "image/png" and preview.content.startswith(b"\x89PNG")
 

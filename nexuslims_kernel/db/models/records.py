@@ -20,6 +20,8 @@ class Record(Base):
         Index("ix_records_instrument_start", "instrument_id", "start"),
         Index("ix_records_owner", "owner_id"),
         Index("ix_records_group", "group_id"),
+        # facet counts: index-only GROUP BY for callers who see everything (migration 0003)
+        Index("ix_records_facets", "instrument_id", "owner_id", "facet_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -38,6 +40,8 @@ class Record(Base):
     warnings: Mapped[list[str]] = mapped_column(JSONType, default=list)
     n_datasets: Mapped[int] = mapped_column(Integer, default=0)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The record's combination of dataset types and formats (see db.record_facets).
+    facet_key: Mapped[int | None] = mapped_column(BigInteger)
     built_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -44,7 +44,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('record_id', 'kind', 'value', name=op.f('pk_record_facets'))
     )
     op.create_index('ix_record_facets_kind_value', 'record_facets', ['kind', 'value', 'record_id'])
-    record_facets.rebuild_all(op.get_bind())
+    # Per-kind rows only: the combination moved to records.facet_key (0003), which fills it.
+    record_facets.fill_rows(op.get_bind(), None)
     for statement in ddl(op.get_bind().dialect.name, up=True):
         op.execute(statement)
 
