@@ -37,7 +37,7 @@ from pathlib import Path
 
 import httpx
 import psutil
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from nexuslims_kernel.db import Database, record_facets, upgrade
 from nexuslims_kernel.db.api_tokens import create_api_token
@@ -233,8 +233,13 @@ def zip_bench(base: str, headers: dict, db: Database, store: Path, gb: float, se
     total, wall, first = download(f"{base}/records/{rid}/zip", headers)
     _warm_total, warm_wall, _ = download(f"{base}/records/{rid}/zip", headers)  # files now in the page cache
     done.set()
+    with db.session() as sess:  # the same bytes as plain file downloads: the API's HTTP path without zip or CRC
+        ids = sess.scalars(select(Dataset.id).where(Dataset.record_id == rid)).all()
+    t0 = time.perf_counter()
+    plain = sum(download(f"{base}/datasets/{i}/file", headers)[0] for i in ids)
+    plain_mb_s = plain / (time.perf_counter() - t0) / 1e6
     return {"bytes": total, "MB_per_s": total / wall / 1e6, "read_floor_MB_per_s": floor, "ratio_to_floor": total / wall / 1e6 / floor,
-            "warm_cache_MB_per_s": total / warm_wall / 1e6, "first_byte_ms": 1000 * first,
+            "warm_cache_MB_per_s": total / warm_wall / 1e6, "plain_files_warm_MB_per_s": plain_mb_s, "first_byte_ms": 1000 * first,
             "server_rss_before_MB": rss0 / 1e6, "server_rss_peak_MB": peak[0] / 1e6}
 
 
@@ -261,20 +266,26 @@ def wait_ready(base: str, api: subprocess.Popen) -> None:
     raise SystemExit("the API server did not answer within 30 s")
 
 
-def run_loads(base: str, headers: dict, admin_headers: dict, n: int) -> dict[str, dict]:
+def run_loads(base: str, headers: dict, admin_headers: dict, n: int, rounds: int = 3) -> dict[str, dict]:
+    """Each load ``rounds`` times (this host is shared, single runs swing by a third); the median round by p95 is kept."""
     rnd = random.Random(2)
     search = [f"/records?q={rnd.choice(WORDS)}+{rnd.choice(WORDS)[:4]}&limit=20" for _ in range(n)]
     facet = [f"/records/facets?q={rnd.choice(WORDS)}" for _ in range(n // 4)]
     facet_all = ["/records/facets"] * max(32, n // 10)
-    asyncio.run(load(base, headers, search[:32]))  # warm up connections, caches and plans
-    return {
-        "search": asyncio.run(load(base, headers, search)),
-        "facets_q": asyncio.run(load(base, headers, facet)),
-        "facets_all": asyncio.run(load(base, headers, facet_all)),
-        "facets_all_admin": asyncio.run(load(base, admin_headers, facet_all)),
-        "list_page": asyncio.run(load(base, headers, ["/records?limit=50"] * n)),
-        "list_page_count": asyncio.run(load(base, headers, ["/records?limit=50&count=true"] * (n // 4))),
+    loads = {
+        "search": (headers, search),
+        "facets_q": (headers, facet),
+        "facets_all": (headers, facet_all),
+        "facets_all_admin": (admin_headers, facet_all),
+        "list_page": (headers, ["/records?limit=50"] * n),
+        "list_page_count": (headers, ["/records?limit=50&count=true"] * (n // 4)),
     }
+    asyncio.run(load(base, headers, search[:32]))  # warm up connections, caches and plans
+    out = {}
+    for name, (hdrs, paths) in loads.items():
+        runs = sorted((asyncio.run(load(base, hdrs, paths)) for _ in range(rounds)), key=lambda r: r["p95_ms"])
+        out[name] = {**runs[len(runs) // 2], "p95_ms_rounds": [round(r["p95_ms"], 1) for r in runs]}
+    return out
 
 
 def main() -> None:
@@ -328,12 +339,15 @@ def main() -> None:
         print(name, {k: round(v, 1) if isinstance(v, float) else v for k, v in res.items()})
     for name, metric, limit in GOALS:
         value = results[name][metric]
-        print(f"{'PASS' if value < limit else 'FAIL'} {name} {metric} {value:.1f} < {limit:.0f} ({results[name]['req_per_s']:.1f} req/s)")
+        print(f"{'PASS' if value < limit else 'FAIL'} {name} {metric} {value:.1f} < {limit:.0f} "
+              f"(median of rounds {results[name][metric + '_rounds']}; {results[name]['req_per_s']:.1f} req/s)")
     if results.get("zip"):
         z = results["zip"]
         growth = z["server_rss_peak_MB"] - z["server_rss_before_MB"]
         print(f"{'PASS' if z['ratio_to_floor'] >= ZIP_FLOOR_RATIO else 'FAIL'} zip {z['MB_per_s']:.0f} MB/s = {z['ratio_to_floor']:.2f} x "
               f"reading the same files ({z['read_floor_MB_per_s']:.0f} MB/s), goal >= {ZIP_FLOOR_RATIO}")
+        print(f"     (the same bytes as plain file downloads from the page cache: {z['plain_files_warm_MB_per_s']:.0f} MB/s; "
+              f"zip from the page cache: {z['warm_cache_MB_per_s']:.0f} MB/s)")
         print(f"{'PASS' if growth < ZIP_RSS_GROWTH_MB else 'FAIL'} zip server RSS growth {growth:.0f} MB "
               f"(peak {z['server_rss_peak_MB']:.0f} MB) for {z['bytes'] / 1e9:.2f} GB, goal < {ZIP_RSS_GROWTH_MB} MB")
 

@@ -7,6 +7,7 @@ flat however large the record.
 
 from __future__ import annotations
 
+import asyncio
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,8 +24,10 @@ from nexuslims_kernel.db.models import Activity, Dataset, Instrument, Record
 from nexuslims_kernel.errors import NotFoundError
 
 CHUNK = 1 << 20
-#: bytes of zip read per thread-pool hop (and in memory at most, per download)
+#: bytes of zip read per thread-pool hop (two batches at most in memory per download)
 ZIP_BATCH = 4 << 20
+#: batches read ahead of the socket
+ZIP_AHEAD = 3
 PREVIEW_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif"}
 
 
@@ -33,11 +36,10 @@ def _take(pieces: Iterator[bytes], limit: int) -> list[bytes]:
     batch: list[bytes] = []
     size = 0
     for piece in pieces:
-        if piece:
-            batch.append(piece)
-            size += len(piece)
-            if size >= limit:
-                break
+        batch.append(piece)
+        size += len(piece)
+        if size >= limit:
+            break
     return batch
 
 
@@ -145,12 +147,30 @@ class ZipHandler(BaseHandler):
         self.set_header("Content-Disposition", _disposition("attachment", name))
         self.set_header("Content-Length", str(len(stream)))
         await self.flush()  # headers now; the body goes straight to the connection below
-        pieces = iter(stream)
-        while batch := await self.run(_take, pieces, ZIP_BATCH):
-            for piece in batch[:-1]:
-                self.request.connection.write(piece)
-            await self.request.connection.write(batch[-1])  # back-pressure: wait until the batch is sent
+        # A producer reads (and CRCs) ahead in the thread pool while the loop sends; the queue
+        # bounds memory to ZIP_AHEAD + 2 batches per download whatever the record's size.
+        queue: asyncio.Queue[list[bytes] | Exception] = asyncio.Queue(ZIP_AHEAD)
+        producer = asyncio.ensure_future(self._produce(iter(stream), queue))
+        try:
+            while batch := await queue.get():
+                if isinstance(batch, Exception):
+                    raise batch  # a file went away mid-stream: the client sees a short body, not a bad zip
+                for piece in batch[:-1]:  # no join: tornado queues each piece without copying it
+                    self.request.connection.write(piece)
+                await self.request.connection.write(batch[-1])
+        finally:
+            producer.cancel()  # the client went away: stop reading
         self.finish()
+
+    async def _produce(self, pieces: Iterator[bytes], queue: asyncio.Queue) -> None:
+        """Read batches into ``queue``; then ``[]`` at the end, or the exception that stopped it."""
+        try:
+            while batch := await self.run(_take, pieces, ZIP_BATCH):
+                await queue.put(batch)
+        except Exception as exc:  # noqa: BLE001 - handed to the sending side
+            await queue.put(exc)
+            return
+        await queue.put([])
 
     @staticmethod
     def _build(root: str | None, entries: list[str]) -> ZipStream:

@@ -146,4 +146,5 @@ def _forget_on_commit(conn: Any) -> None:
 
 @event.listens_for(Engine, "rollback")
 def _reset_on_rollback(conn: Any) -> None:
-    conn.info.pop("nx_wrote", None)
+    if not conn.invalidated:  # a dead connection's info goes with it; touching it would try to reconnect
+        conn.info.pop("nx_wrote", None)

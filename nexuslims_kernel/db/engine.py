@@ -120,6 +120,7 @@ class Database:
             try:
                 return fn(sess)
             except DBAPIError as exc:
+                sess.rollback()  # releases an invalidated connection, so close() and the retry start clean
                 if attempt == 1 and exc.connection_invalidated:
                     continue
                 if isinstance(exc, OperationalError):

@@ -15,7 +15,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Row, and_, func, literal, null, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db import record_facets, search
@@ -76,38 +76,59 @@ def count(sess: Session, principal: Principal, flt: RecordFilter) -> int:
     return sess.scalar(select(func.count()).select_from(Record).where(where(principal, flt, dialect))) or 0
 
 
+#: GROUPING() masks of (instrument_id, owner_id, facet_key): which column a row counts by
+BY_INSTRUMENT, BY_OWNER, BY_COMBO = 0b011, 0b101, 0b110
+
+
+def _grouped(where_clause: ColumnElement[bool], dialect: str) -> Any:
+    """(g, instrument_id, owner_id, facet_key, n): record counts per instrument, per owner, per combination.
+
+    PostgreSQL counts all three in one scan (GROUPING SETS); SQLite, which has
+    no grouping sets, with three GROUP BYs over the same WHERE.
+    """
+    cols = (Record.instrument_id, Record.owner_id, Record.facet_key)
+    if dialect == "postgresql":
+        return (
+            select(*cols, func.grouping(*cols).label("g"), func.count().label("n"))
+            .where(where_clause)
+            .group_by(func.grouping_sets(*(tuple_(c) for c in cols)))
+            .subquery("g")
+        )
+    parts = []
+    for mask, col in zip((BY_INSTRUMENT, BY_OWNER, BY_COMBO), cols):
+        picked = [c if c is col else null().label(c.key) for c in cols]
+        parts.append(select(*picked, literal(mask).label("g"), func.count().label("n")).where(where_clause).group_by(col))
+    return union_all(*parts).subquery("g")
+
+
 def facets(sess: Session, principal: Principal, flt: RecordFilter) -> tuple[int, dict[str, list[dict[str, Any]]]]:
     """The number of matching records and record counts per instrument, owner, dataset type and format.
 
-    One pass over the visible, filtered records grouped by three integers
-    (instrument, owner, facet combination key): a few hundred groups even for
-    50,000 records, summed here. Everything starts from the ACL clause, so
-    nothing hidden is ever counted.
+    Visible, filtered records are counted per instrument, per owner and per
+    combination of dataset types and formats (``records.facet_key``): a few
+    hundred rows even for 50,000 records, turned into per-value counts here.
+    Everything starts from the ACL clause, so nothing hidden is ever counted.
     """
     dialect = sess.get_bind().dialect.name
-    grouped = (
-        select(Record.instrument_id, Record.owner_id, Record.facet_key, func.count().label("n"))
-        .where(where(principal, flt, dialect))
-        .group_by(Record.instrument_id, Record.owner_id, Record.facet_key)
-        .subquery("g")
-    )
+    grouped = _grouped(where(principal, flt, dialect), dialect)
     fc = record_facets.facet_combos
     stmt = (
-        select(Instrument.name, Person.username, fc.c.value, grouped.c.n)
+        select(grouped.c.g, Instrument.name, Person.username, fc.c.value, grouped.c.n)
         .select_from(grouped)
-        .join(Instrument, Instrument.id == grouped.c.instrument_id)
+        .outerjoin(Instrument, Instrument.id == grouped.c.instrument_id)
         .outerjoin(Person, Person.id == grouped.c.owner_id)
         .outerjoin(fc, fc.c.key == grouped.c.facet_key)
     )
     total = 0
     by: dict[str, Counter] = {"instrument": Counter(), "owner": Counter()}
     combos: Counter = Counter()
-    for instrument, owner, values, n in sess.execute(stmt):
-        total += n
-        by["instrument"][instrument] += n
-        if owner is not None:
+    for mask, instrument, owner, values, n in sess.execute(stmt):
+        if mask == BY_INSTRUMENT:
+            total += n
+            by["instrument"][instrument] += n
+        elif mask == BY_OWNER and owner is not None:
             by["owner"][owner] += n
-        if values is not None:
+        elif mask == BY_COMBO and values is not None:
             combos[values] += n
     by.update(record_facets.count_combos(combos.items()))
     out = {name: [{"value": value, "count": n} for value, n in by[name].items()] for name in FACETS}

@@ -125,3 +125,22 @@ def test_search_migration_downgrades_and_keeps_index_in_sync(db, world) -> None:
     with db.session() as sess:
         assert len(page(sess, admin, RecordFilter(q="quokka"))[0]) == 1
         assert sess.scalar(select(Group.name)) == "lab"
+
+
+def test_a_client_leaving_mid_zip_frees_the_server(api_server, world, db, settings) -> None:
+    """A browser cancelling a large download must not leave the API stuck reading files."""
+    with db.session(write=True) as sess:
+        inst, alice = sess.get(Instrument, 1), sess.scalar(select(Person).where(Person.username == "alice"))
+        rec, _ds = add_record(sess, inst, "bigzip", alice, None, world.store, Path(settings.previews_path),
+                              relpath="bigzip/stack.dm4", content=b"")
+        rid = rec.id
+    with open(world.store / "bigzip" / "stack.dm4", "wb") as fh:
+        fh.truncate(256 << 20)  # larger than socket buffers and read-ahead together
+    with api_server.client(world.tokens["owner"]) as client:
+        for _ in range(3):
+            with client.stream("GET", f"/records/{rid}/zip") as resp:
+                assert resp.status_code == 200 and int(resp.headers["content-length"]) > 256 << 20
+                next(resp.iter_raw(1 << 20))  # one chunk, then hang up
+        assert client.get("/me").json()["username"] == "alice"
+        zipped = client.get(f"/records/{world.records['private']}/zip")  # the pool still serves whole zips
+        assert zipped.status_code == 200 and int(zipped.headers["content-length"]) == len(zipped.content)

@@ -24,7 +24,7 @@ def test_read_runs_again_when_its_pooled_connection_was_killed(db: Database) -> 
         pytest.skip("an embedded SQLite database has no server connection to lose")
     backend = db.read(lambda sess: sess.scalar(text("SELECT pg_backend_pid()")))
     with db.session() as admin:  # what a server restart or an idle-timeout does to the pooled connection
-        assert admin.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend}) is True
+        assert admin.scalar(text("SELECT pg_terminate_backend(:pid, 10000)"), {"pid": backend}) is True
     again = db.read(lambda sess: sess.scalar(text("SELECT pg_backend_pid()")))
     assert again != backend
 
