@@ -72,8 +72,17 @@ def main_of(path: str | os.PathLike[str]) -> Path | None:
 
 
 def _sibling(path: Path, suffix: str) -> Path:
-    """``path`` with ``suffix``, in the same case as the existing one (``.RAW`` -> ``.RPL``)."""
-    return path.with_suffix(suffix.upper() if path.suffix.isupper() else suffix)
+    """``path`` with ``suffix`` as it exists on disk in any usual letter case.
+
+    Instrument PCs mix cases (``x.RAW`` beside ``x.rpl``); the same case as
+    ``path`` is tried first, and returned when no variant exists.
+    """
+    same = path.with_suffix(suffix.upper() if path.suffix.isupper() else suffix.lower())
+    for candidate in (same, path.with_suffix(suffix.lower()), path.with_suffix(suffix.upper()),
+                      path.with_suffix(suffix[:2].upper() + suffix[2:].lower())):
+        if candidate.exists():
+            return candidate
+    return same
 
 
 def companions_of(path: str | os.PathLike[str]) -> list[str]:

@@ -119,6 +119,15 @@ def test_ripple_raw_is_a_companion_not_a_dataset(tmp_path):
     assert extract_file(path).companions == [raw]
 
 
+def test_ripple_pair_in_mixed_case_is_read_as_one_dataset(tmp_path):
+    """Instrument PCs write x.rpl beside x.RAW: still one dataset with its companion."""
+    path = _rpl(tmp_path)
+    raw = path.with_suffix(".raw").rename(path.with_suffix(".RAW"))
+    assert split_companions([str(path), str(raw)]) == {str(path): [str(raw)]}
+    result = extract_file(path)
+    assert result.companions == [str(raw)] and not result.error
+
+
 def test_companion_pairs(tmp_path):
     names = ["a.rpl", "a.raw", "b.mib", "b.hdr", "c.emi", "c_1.ser", "c_2.ser", "d_movie.mrc", "d_info.txt",
              "e.mrc", "e_info.txt", "f.hspy", "g.spd", "g.ipr", "g.spc", "h.spc", "t_000.tvips", "t_001.tvips",
