@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 import click
@@ -117,7 +118,7 @@ def worker(ctx: click.Context, once: bool, worker_id: str | None) -> None:
 
 @click.command()
 @click.argument("instrument", required=False)
-@click.option("--watch", is_flag=True, help="Keep running and index changes as they happen (needs INSTRUMENT).")
+@click.option("--watch", is_flag=True, help="Keep running and index changes as they happen (INSTRUMENT, or all).")
 @click.option("--full", is_flag=True, help="Re-list every folder, not only changed ones.")
 @click.pass_context
 def index(ctx: click.Context, instrument: str | None, watch: bool, full: bool) -> None:
@@ -127,11 +128,23 @@ def index(ctx: click.Context, instrument: str | None, watch: bool, full: bool) -
     settings = settings_for(ctx)
     db = database_for(ctx)
     if watch:
-        if not instrument:
-            raise InvalidInputError("--watch needs an INSTRUMENT")
-        click.echo(f"watching the file store of {instrument} (Ctrl-C to stop)", err=True)
-        files.watch(db, instrument, settings, on_scan=lambda st: click.echo(
-            f"{st.instrument}: +{st.added_or_changed} -{st.deleted} ({st.unsettled} settling)", err=True))
+        def report(st: files.ScanStats) -> None:
+            click.echo(f"{st.instrument}: +{st.added_or_changed} -{st.deleted} ({st.unsettled} settling)", err=True)
+
+        if instrument:
+            click.echo(f"watching the file store of {instrument} (Ctrl-C to stop)", err=True)
+            files.watch(db, instrument, settings, on_scan=report)
+            return
+        stop = threading.Event()
+        names = files.store_names(db)
+        if not names:
+            raise InvalidInputError("no instrument has a file store root (see 'nxhub instruments edit')")
+        click.echo(f"watching the file stores of {', '.join(names)} (Ctrl-C to stop)", err=True)
+        try:
+            files.watch_all(db, settings, stop, on_scan=report,
+                            on_error=lambda name, exc: click.echo(f"nxhub: error: cannot watch {name}: {exc}", err=True))
+        except KeyboardInterrupt:
+            stop.set()
         return
     stats = [files.scan(db, instrument, settings, full=full)] if instrument else files.scan_all(db, settings, full=full)
     emit(ctx, [s.to_dict() for s in stats],

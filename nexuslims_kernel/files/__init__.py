@@ -10,8 +10,8 @@ Public API::
 """
 
 from nexuslims_kernel.files.lookup import find_files, find_session_files, session_window
-from nexuslims_kernel.files.scan import ScanStats, resolve_store, scan, scan_all
+from nexuslims_kernel.files.scan import ScanStats, resolve_store, scan, scan_all, store_names
 from nexuslims_kernel.files.walk import is_ignored
-from nexuslims_kernel.files.watch import watch
+from nexuslims_kernel.files.watch import watch, watch_all
 
-__all__ = ["ScanStats", "find_files", "find_session_files", "is_ignored", "resolve_store", "scan", "scan_all", "session_window", "watch"]
+__all__ = ["ScanStats", "find_files", "find_session_files", "is_ignored", "resolve_store", "scan", "scan_all", "store_names", "session_window", "watch", "watch_all"]

@@ -173,10 +173,14 @@ def scan(
     return _Scanner(db, store, settings.build.settle_s, hot_s, full, set(force_dirs)).run()
 
 
-def scan_all(db: Database, settings: Settings | None = None, *, full: bool = False) -> list[ScanStats]:
-    """Scan every instrument that has a file store root."""
+def store_names(db: Database) -> list[str]:
+    """Instruments that have a file store root, by name."""
     from sqlalchemy import select
 
     with db.session() as sess:
-        names = sess.scalars(select(Instrument.name).where(Instrument.filestore_root.is_not(None)).order_by(Instrument.name)).all()
-    return [scan(db, name, settings, full=full) for name in names]
+        return list(sess.scalars(select(Instrument.name).where(Instrument.filestore_root.is_not(None)).order_by(Instrument.name)))
+
+
+def scan_all(db: Database, settings: Settings | None = None, *, full: bool = False) -> list[ScanStats]:
+    """Scan every instrument that has a file store root."""
+    return [scan(db, name, settings, full=full) for name in store_names(db)]

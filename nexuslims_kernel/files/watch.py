@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.engine import Database
-from nexuslims_kernel.files.scan import ScanStats, resolve_store, scan
+from nexuslims_kernel.errors import NxhubError
+from nexuslims_kernel.files.scan import ScanStats, resolve_store, scan, store_names
 
 log = logging.getLogger(__name__)
 
@@ -97,3 +98,41 @@ def watch(
     finally:
         observer.stop()
         observer.join(5)
+
+
+def watch_all(
+    db: Database,
+    settings: Settings | None = None,
+    stop_event: threading.Event | None = None,
+    on_scan: Callable[[ScanStats], None] | None = None,
+    on_error: Callable[[str, Exception], None] | None = None,
+    debounce_s: float = 0.5,
+) -> list[str]:
+    """Watch every instrument's file store, one thread each, until ``stop_event`` is set.
+
+    A store that cannot be watched (missing folder, unreachable share) is
+    reported through ``on_error`` and the others keep going. Returns the
+    names watched.
+    """
+    stop = stop_event or threading.Event()
+    names = store_names(db)
+
+    def run(name: str) -> None:
+        try:
+            watch(db, name, settings, stop, on_scan, debounce_s)
+        except (NxhubError, OSError) as exc:
+            log.error("cannot watch the file store of %s: %s", name, exc)
+            if on_error:
+                on_error(name, exc)
+
+    threads = [threading.Thread(target=run, args=(name,), name=f"watch-{name}", daemon=True) for name in names]
+    for thread in threads:
+        thread.start()
+    try:
+        while any(t.is_alive() for t in threads) and not stop.is_set():
+            stop.wait(0.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    return names

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from nexuslims_kernel.db.directory import add_instrument
 from nexuslims_kernel.db.models import IndexedFile, InstrumentSession
 from nexuslims_kernel.errors import ConfigError
-from nexuslims_kernel.files import find_session_files, is_ignored, scan, watch
+from nexuslims_kernel.files import find_session_files, is_ignored, scan, watch, watch_all
 
 OLD = time.time() - 3600 * 24  # "settled" files: written a day ago
 
@@ -175,3 +175,35 @@ def test_watch_mode_indexes_new_files_without_a_manual_scan(db, settings, store)
     finally:
         stop.set()
         thread.join(10)
+
+
+def _wait_for(pred, timeout: float = 15) -> bool:
+    deadline = time.time() + timeout
+    while time.time() < deadline and not pred():
+        time.sleep(0.1)
+    return pred()
+
+
+def test_watching_all_stores_keeps_going_when_one_is_unreachable(db, settings, store, tmp_path) -> None:
+    """'nxhub index --watch' with no instrument: every store at once; a missing share is reported, not fatal."""
+    titan_id, titan_root = store
+    krios_root = tmp_path / "krios"
+    krios_root.mkdir()
+    with db.session(write=True) as sess:
+        krios_id = add_instrument(sess, "Krios", filestore_root=str(krios_root)).id
+        add_instrument(sess, "Offline", filestore_root=str(tmp_path / "unmounted-share"))
+    fast = dataclasses.replace(settings, build=dataclasses.replace(settings.build, settle_s=0.2))
+    stop, errors = threading.Event(), []
+    thread = threading.Thread(target=watch_all, args=(db, fast, stop), daemon=True,
+                              kwargs={"debounce_s": 0.1, "on_error": lambda name, exc: errors.append(name)})
+    thread.start()
+    try:
+        time.sleep(0.5)
+        write(titan_root / "t/one.dm4", b"t", mtime=None)
+        write(krios_root / "k/two.mrc", b"k", mtime=None)
+        assert _wait_for(lambda: "t/one.dm4" in index(db, titan_id) and "k/two.mrc" in index(db, krios_id))
+        assert errors == ["Offline"]
+    finally:
+        stop.set()
+        thread.join(15)
+    assert not thread.is_alive()
