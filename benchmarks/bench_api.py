@@ -37,11 +37,11 @@ from pathlib import Path
 
 import httpx
 import psutil
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from nexuslims_kernel.db import Database, record_facets, upgrade
 from nexuslims_kernel.db.api_tokens import create_api_token
-from nexuslims_kernel.db.models import Activity, Dataset, Group, Instrument, InstrumentSession, Person, Record, memberships
+from nexuslims_kernel.db.models import Activity, Dataset, Group, IndexedFile, Instrument, InstrumentSession, Person, Record, memberships
 
 WORDS = ("lamella graphene perovskite zeolite catalyst nanowire oxide steel alloy polymer protein virus crystal grain "
          "boundary defect dislocation interface quantum dot ferroelectric magnet battery cathode anode").split()
@@ -213,6 +213,8 @@ def zip_bench(base: str, headers: dict, db: Database, store: Path, gb: float, se
                                        "header": {}, "warnings": [], "n_datasets": n_files, "search_text": ""}])
         sess.execute(insert(Dataset), [{"record_id": rid, "relpath": f"big/{p.name}", "signal_index": 0, "name": "", "dataset_type": "Misc",
                                         "shape": [], "meta": {}, "raw_metadata": {}, "warnings": [], "companions": []} for p in paths])
+        sess.execute(insert(IndexedFile), [{"instrument_id": 1, "relpath": f"big/{p.name}", "size": p.stat().st_size,
+                                            "mtime": p.stat().st_mtime, "deleted": False} for p in paths])  # as the indexer
     floor = read_floor(paths)
     proc = psutil.Process(server_pid)
     peak = [0]
@@ -229,16 +231,22 @@ def zip_bench(base: str, headers: dict, db: Database, store: Path, gb: float, se
 
     threading.Thread(target=sample, daemon=True).start()
     rss0 = rss()
+    url = f"{base}/records/{rid}/zip"
     evict(paths)
-    total, wall, first = download(f"{base}/records/{rid}/zip", headers)
-    _warm_total, warm_wall, _ = download(f"{base}/records/{rid}/zip", headers)  # files now in the page cache
+    _n, first_wall, _ = download(url, headers)  # no checksums yet: CRC-32s computed on the way (and kept)
+    with db.session() as sess:
+        known = sess.scalar(select(func.count()).select_from(IndexedFile).where(IndexedFile.crc32.is_not(None)))
+    evict(paths)
+    total, wall, first = download(url, headers)  # as for a built record: checksums from the build worker
+    _n, warm_wall, _ = download(url, headers)  # files now in the page cache
     done.set()
-    with db.session() as sess:  # the same bytes as plain file downloads: the API's HTTP path without zip or CRC
+    with db.session() as sess:  # the same bytes as plain file downloads: the API's HTTP path without zip
         ids = sess.scalars(select(Dataset.id).where(Dataset.record_id == rid)).all()
     t0 = time.perf_counter()
     plain = sum(download(f"{base}/datasets/{i}/file", headers)[0] for i in ids)
     plain_mb_s = plain / (time.perf_counter() - t0) / 1e6
     return {"bytes": total, "MB_per_s": total / wall / 1e6, "read_floor_MB_per_s": floor, "ratio_to_floor": total / wall / 1e6 / floor,
+            "first_zip_without_checksums_MB_per_s": total / first_wall / 1e6, "crcs_kept_after_first_zip": known,
             "warm_cache_MB_per_s": total / warm_wall / 1e6, "plain_files_warm_MB_per_s": plain_mb_s, "first_byte_ms": 1000 * first,
             "server_rss_before_MB": rss0 / 1e6, "server_rss_peak_MB": peak[0] / 1e6}
 
@@ -346,8 +354,9 @@ def main() -> None:
         growth = z["server_rss_peak_MB"] - z["server_rss_before_MB"]
         print(f"{'PASS' if z['ratio_to_floor'] >= ZIP_FLOOR_RATIO else 'FAIL'} zip {z['MB_per_s']:.0f} MB/s = {z['ratio_to_floor']:.2f} x "
               f"reading the same files ({z['read_floor_MB_per_s']:.0f} MB/s), goal >= {ZIP_FLOOR_RATIO}")
-        print(f"     (the same bytes as plain file downloads from the page cache: {z['plain_files_warm_MB_per_s']:.0f} MB/s; "
-              f"zip from the page cache: {z['warm_cache_MB_per_s']:.0f} MB/s)")
+        print(f"     (checksums recorded, as for a built record; the first zip of a record without them: "
+              f"{z['first_zip_without_checksums_MB_per_s']:.0f} MB/s; plain file downloads from the page cache: "
+              f"{z['plain_files_warm_MB_per_s']:.0f} MB/s; zip from the page cache: {z['warm_cache_MB_per_s']:.0f} MB/s)")
         print(f"{'PASS' if growth < ZIP_RSS_GROWTH_MB else 'FAIL'} zip server RSS growth {growth:.0f} MB "
               f"(peak {z['server_rss_peak_MB']:.0f} MB) for {z['bytes'] / 1e9:.2f} GB, goal < {ZIP_RSS_GROWTH_MB} MB")
 

@@ -13,7 +13,7 @@ from typing import Any
 import tornado.httpserver
 import tornado.web
 
-from nexuslims_kernel.api import admin, files, logger, records
+from nexuslims_kernel.api import admin, files, logger, records, zips
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
 from nexuslims_kernel.api.context import ApiContext
@@ -75,8 +75,8 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/records/facets", records.FacetsHandler),
         (rf"{api}/records/{ID}", records.RecordHandler),
         (rf"{api}/records/{ID}/export/([a-z-]{{1,20}})", records.ExportHandler),
-        (rf"{api}/records/{ID}/zip", files.ZipHandler),
-        (rf"{api}/records/{ID}/activities/{ID}/zip", files.ZipHandler),
+        (rf"{api}/records/{ID}/zip", zips.ZipHandler),
+        (rf"{api}/records/{ID}/activities/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/files/(.+)", files.RecordFileHandler),
         (rf"{api}/datasets/{ID}", records.DatasetHandler),
         (rf"{api}/datasets/{ID}/file", files.DatasetFileHandler),

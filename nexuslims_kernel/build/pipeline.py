@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from nexuslims_kernel.build import fixity
 from nexuslims_kernel.build.activities import cluster
 from nexuslims_kernel.build.extraction import (
     MainFile,
@@ -153,6 +154,7 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
     with _pool_for(pool, len(mains) - result.n_cached, settings) as p:
         extract_missing(mains, p, settings.previews_path / inst_name, inst_name, progress)
     result.n_extracted = len(mains) - result.n_cached
+    sums = fixity.compute(root, rows, os.cpu_count() or 1, progress) if settings.build.checksums else []
     activities = activities_of(mains, tz, settings.build.activity_sensitivity)
     result.warnings = file_warnings(mains)
     from nexuslims_kernel.records import write_record
@@ -160,6 +162,7 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
     with db.session(write=True) as sess:
         lock_claim(sess, sid, worker)
         store_results(sess, db.dialect, inst_id, mains, version)
+        fixity.store(sess, sums)
         record = write_record(sess, sess.get(InstrumentSession, sid), activities, result.warnings,
                               previews_root=settings.previews_path)
         reason = f"built with {len(result.warnings)} warning(s): {result.warnings[0]}" if result.warnings else None

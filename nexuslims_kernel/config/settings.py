@@ -52,6 +52,7 @@ class BuildSettings:
     reclaim_after_s: float = field(default=120.0, metadata={"doc": "A BUILDING session with no heartbeat for this long is reclaimed, s", "min": 0.1})
     max_attempts: int = field(default=3, metadata={"doc": "Builds tried before a session stays in ERROR", "min": 1})
     activity_sensitivity: float = field(default=1.0, metadata={"doc": "Higher splits a session into more activities", "min": 0.01})
+    checksums: bool = field(default=True, metadata={"doc": "Record each file's sha256 and CRC-32 when building (fixity, fast zips)"})
     settle_s: float = field(default=5.0, metadata={"doc": "A file must be unchanged this long before it is indexed, s", "min": 0})
 
 

@@ -97,7 +97,7 @@ class IndexWriter:
             "INSERT INTO indexed_files (instrument_id, relpath, size, mtime, deleted, first_seen, last_seen) "
             f"VALUES ({mark}, {mark}, {mark}, {mark}, {false}, {mark}, {mark}) "
             "ON CONFLICT (instrument_id, relpath) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, "
-            f"deleted = {false}, last_seen = excluded.last_seen, sha256 = NULL"
+            f"deleted = {false}, last_seen = excluded.last_seen, sha256 = NULL, crc32 = NULL"
         )
         iid = self.instrument_id
         sess.connection().exec_driver_sql(sql, [(iid, rel, size, mtime, now, now) for rel, size, mtime in self.upserts])

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import shutil
+import subprocess
 import time
 import zipfile
+import zlib
 from pathlib import Path
 
 from apikit import add_record
@@ -15,7 +19,7 @@ from nexuslims_kernel.api.app import routes
 from nexuslims_kernel.api.openapi import document
 from nexuslims_kernel.db import downgrade, upgrade
 from nexuslims_kernel.db.acl import Principal
-from nexuslims_kernel.db.models import Group, Instrument, Person, Record
+from nexuslims_kernel.db.models import Group, IndexedFile, Instrument, Person, Record
 from nexuslims_kernel.db.record_query import RecordFilter, page
 
 
@@ -144,3 +148,35 @@ def test_a_client_leaving_mid_zip_frees_the_server(api_server, world, db, settin
         assert client.get("/me").json()["username"] == "alice"
         zipped = client.get(f"/records/{world.records['private']}/zip")  # the pool still serves whole zips
         assert zipped.status_code == 200 and int(zipped.headers["content-length"]) == len(zipped.content)
+
+
+def test_zips_reuse_recorded_checksums_and_never_a_stale_one(api_server, world, db, tmp_path) -> None:
+    rid, rel = world.records["private"], world.relpaths["private"]
+    path = world.store / rel
+    st = path.stat()
+    with db.session(write=True) as sess:  # indexed as the scanner would, no checksum yet
+        sess.add(IndexedFile(instrument_id=1, relpath=rel, size=st.st_size, mtime=st.st_mtime))
+    with api_server.client(world.tokens["owner"]) as client:
+        first = client.get(f"/records/{rid}/zip").content
+
+        def recorded() -> int | None:
+            with db.session() as sess:
+                return sess.scalar(select(IndexedFile.crc32).where(IndexedFile.relpath == rel))
+
+        deadline = time.time() + 5  # stored as the response ends, which the client may see first
+        while recorded() is None and time.time() < deadline:
+            time.sleep(0.05)
+        assert recorded() == zlib.crc32(path.read_bytes())  # computed while streaming, kept for the next download
+        second = client.get(f"/records/{rid}/zip").content
+        assert zipfile.ZipFile(io.BytesIO(second)).read(rel) == path.read_bytes() and len(second) < len(first)
+        # Rewritten in place (same size, new mtime) before the indexer noticed: the old CRC is not trusted.
+        path.write_bytes(bytes(reversed(path.read_bytes())))
+        os.utime(path, (st.st_mtime + 60, st.st_mtime + 60))
+        third = client.get(f"/records/{rid}/zip").content
+    with zipfile.ZipFile(io.BytesIO(third)) as zf:
+        assert zf.testzip() is None and zf.read(rel) == path.read_bytes()
+    if shutil.which("unzip"):  # and another implementation agrees: data descriptors, ZIP64 fields, UTF-8 names
+        for name, data in (("first.zip", first), ("second.zip", second), ("third.zip", third)):
+            (tmp_path / name).write_bytes(data)
+            check = subprocess.run(["unzip", "-t", str(tmp_path / name)], capture_output=True, text=True)
+            assert check.returncode == 0 and "No errors detected" in check.stdout, check.stdout

@@ -23,7 +23,9 @@ class IndexedFile(Base):
     relpath: Mapped[str] = mapped_column(Text)  # POSIX path relative to the instrument's root
     size: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float] = mapped_column(Float)  # seconds since the epoch (UTC)
+    # Fixity, filled by the build worker for a record's files; both reset when the file changes.
     sha256: Mapped[str | None] = mapped_column(String(64))
+    crc32: Mapped[int | None] = mapped_column(BigInteger)  # lets zips stream without re-reading for a CRC
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
