@@ -6,8 +6,10 @@ response has a Content-Length: clients show real progress and tornado passes
 file data to the socket without re-framing (copying) it into HTTP chunks.
 
 CRC-32s come from the file index when the build worker has recorded them and
-the file is unchanged (same size and mtime); the others are computed on the
-way and remembered for the next download. A producer reads ahead in the
+the file is unchanged (same size and mtime); such files go from the page
+cache to the socket with ``sendfile`` (plain TCP), never through Python, so
+a zip streams at disk speed. The others are read here, their CRC computed on
+the way and remembered for the next download. A producer reads ahead in the
 thread pool (at most ``ZIP_AHEAD`` batches of ``ZIP_BATCH`` bytes) while the
 loop sends, so memory stays flat however large the record. Files unavailable
 when the request starts are listed in ``MISSING_FILES.txt`` inside the zip.
@@ -18,6 +20,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
+import socket
+import ssl
 from collections.abc import Iterator
 
 from sqlalchemy import select, update
@@ -36,6 +41,8 @@ log = logging.getLogger(__name__)
 ZIP_BATCH = 4 << 20
 #: batches read ahead of the socket
 ZIP_AHEAD = 3
+#: send files whose CRC is known with sendfile (False: read them in Python like the others)
+ZIP_SENDFILE = hasattr(os, "sendfile")
 _IN_CHUNK = 500
 
 
@@ -47,12 +54,24 @@ class ZipPlan:
     relpaths: dict[str, str]  # absolute path -> relpath in the store (to remember computed CRCs)
 
 
-def _take(pieces: Iterator[bytes], limit: int) -> list[bytes]:
-    """The next pieces of ``pieces`` adding up to about ``limit`` bytes ([] at the end)."""
-    batch: list[bytes] = []
+def _plain_socket(handler: BaseHandler) -> socket.socket | None:
+    """The connection's socket when file data can go out with ``sendfile`` (plain TCP, tornado's HTTP/1 stream)."""
+    conn = handler.request.connection
+    stream = getattr(conn, "stream", None)
+    sock = getattr(stream, "socket", None)
+    if not ZIP_SENDFILE or sock is None or isinstance(sock, ssl.SSLSocket) or not hasattr(conn, "_expected_content_remaining"):
+        return None
+    return sock
+
+
+def _take(pieces: Iterator[bytes | zipwriter.FileSpan], limit: int) -> list[bytes | zipwriter.FileSpan]:
+    """The next pieces adding up to about ``limit`` bytes, or up to a file span ([] at the end)."""
+    batch: list[bytes | zipwriter.FileSpan] = []
     size = 0
     for piece in pieces:
         batch.append(piece)
+        if isinstance(piece, zipwriter.FileSpan):
+            break
         size += len(piece)
         if size >= limit:
             break
@@ -63,8 +82,9 @@ class ZipHandler(BaseHandler):
     async def get(self, record_id: str, seq: str | None = None) -> None:
         plan = await self.run(self._plan, int(record_id), int(seq) if seq else None)
         learned: list[tuple[str, int, float, int]] = []
+        sendfile = _plain_socket(self)
         pieces = zipwriter.generate(plan.entries, on_crc=lambda e, crc: learned.append((plan.relpaths[e.path], e.size, e.mtime, crc))
-                                    if e.path in plan.relpaths else None)
+                                    if e.path in plan.relpaths else None, spans=sendfile is not None)
         self.set_header("Content-Type", "application/zip")
         self.set_header("Content-Disposition", disposition("attachment", plan.name))
         self.set_header("Content-Length", str(zipwriter.archive_size(plan.entries)))
@@ -75,9 +95,17 @@ class ZipHandler(BaseHandler):
             while batch := await queue.get():
                 if isinstance(batch, Exception):
                     raise batch  # a file changed mid-stream: the client sees a short body, not a bad zip
-                for piece in batch[:-1]:  # no join: tornado queues each piece without copying it
-                    self.request.connection.write(piece)
-                await self.request.connection.write(batch[-1])
+                pending = None
+                for piece in batch:
+                    if isinstance(piece, zipwriter.FileSpan):
+                        if pending is not None:
+                            await pending  # tornado's buffer is empty: the socket is ours until the span is sent
+                        pending = None
+                        await self._send_span(sendfile, piece)
+                    else:  # no join: tornado queues each piece without copying it
+                        pending = self.request.connection.write(piece)
+                if pending is not None:
+                    await pending
         finally:
             producer.cancel()  # the client went away: stop reading
         if learned:  # before finishing, so a finished download means the next one reuses them
@@ -96,6 +124,17 @@ class ZipHandler(BaseHandler):
             await queue.put(exc)
             return
         await queue.put([])
+
+    async def _send_span(self, sock: socket.socket, span: zipwriter.FileSpan) -> None:
+        """A file's bytes straight from the page cache to the socket (``sendfile``), never through Python."""
+        with open(span.path, "rb") as fh:
+            sent = await asyncio.get_running_loop().sock_sendfile(sock, fh, 0, span.size)
+        if sent != span.size:
+            raise zipwriter.FileChanged(f"{span.path} changed size while it was being sent")
+        # tornado counts the body against Content-Length as it writes it; these bytes went around it.
+        conn = self.request.connection
+        if getattr(conn, "_expected_content_remaining", None) is not None:
+            conn._expected_content_remaining -= sent
 
     def _plan(self, record_id: int, seq: int | None) -> ZipPlan:
         with self.ctx.db.session() as sess:

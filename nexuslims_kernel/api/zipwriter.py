@@ -43,6 +43,14 @@ class FileChanged(OSError):
 
 
 @dataclasses.dataclass(frozen=True)
+class FileSpan:
+    """Send ``size`` bytes of ``path`` here: yielded instead of the data when the caller sends files itself."""
+
+    path: str
+    size: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Entry:
     """One file of the archive: where it is, its name inside, and what we know of it."""
 
@@ -131,22 +139,29 @@ def _contents(e: Entry) -> Iterator[bytes]:
             raise FileChanged(f"{e.arcname} changed size while it was being sent")
 
 
-def generate(entries: list[Entry], on_crc: Callable[[Entry, int], None] | None = None) -> Iterator[bytes]:
+def generate(entries: list[Entry], on_crc: Callable[[Entry, int], None] | None = None,
+             spans: bool = False) -> Iterator[bytes | FileSpan]:
     """The archive, piece by piece (file data as read, headers as small pieces).
 
-    ``on_crc(entry, crc)`` is called for each entry whose CRC was computed here,
-    so the caller can remember it. Raises :class:`FileChanged` if a file no
-    longer has the size promised by :func:`archive_size`.
+    With ``spans``, the data of an entry whose CRC is known comes as one
+    :class:`FileSpan` for the caller to send (e.g. with ``sendfile``, never
+    through Python). ``on_crc(entry, crc)`` is called for each entry whose CRC
+    was computed here, so the caller can remember it. Raises
+    :class:`FileChanged` if a file no longer has the size promised by
+    :func:`archive_size`.
     """
     offset, central = 0, []
     for e in entries:
         header = _local_header(e)
         yield header
         crc = 0
-        for chunk in _contents(e):
-            if e.streamed_crc:
-                crc = zlib.crc32(chunk, crc)
-            yield chunk
+        if spans and not e.streamed_crc and e.path is not None:
+            yield FileSpan(e.path, e.size)
+        else:
+            for chunk in _contents(e):
+                if e.streamed_crc:
+                    crc = zlib.crc32(chunk, crc)
+                yield chunk
         if e.streamed_crc:
             yield _DATA_DESCRIPTOR.pack(0x08074B50, crc, e.size, e.size)
             if on_crc is not None:

@@ -6,6 +6,7 @@ import io
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 import zipfile
@@ -180,3 +181,39 @@ def test_zips_reuse_recorded_checksums_and_never_a_stale_one(api_server, world, 
             (tmp_path / name).write_bytes(data)
             check = subprocess.run(["unzip", "-t", str(tmp_path / name)], capture_output=True, text=True)
             assert check.returncode == 0 and "No errors detected" in check.stdout, check.stdout
+
+
+def _raw_get(conn: socket.socket, path: str, token: str) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 request on an open connection, body read by Content-Length (as a keep-alive client does)."""
+    conn.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        head += chunk
+    head, _, body = head.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    while len(body) < int(headers["content-length"]):
+        chunk = conn.recv(1 << 20)
+        if not chunk:
+            raise ConnectionError("the server closed the connection mid-body")
+        body += chunk
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_a_checksummed_zip_goes_out_with_sendfile_and_keeps_the_connection(api_server, world, db) -> None:
+    """Files with a recorded CRC are sent by the kernel; the byte count still matches and keep-alive survives."""
+    rid, rel = world.records["private"], world.relpaths["private"]
+    path = world.store / rel
+    st = path.stat()
+    with db.session(write=True) as sess:  # as the build worker leaves it
+        sess.add(IndexedFile(instrument_id=1, relpath=rel, size=st.st_size, mtime=st.st_mtime, crc32=zlib.crc32(path.read_bytes())))
+    prefix = api_server.base.split("127.0.0.1", 1)[1].split("/", 1)[1]
+    with socket.create_connection(("127.0.0.1", api_server.port), timeout=30) as conn:
+        status, headers, body = _raw_get(conn, f"/{prefix}/records/{rid}/zip", world.tokens["owner"])
+        assert status == 200 and len(body) == int(headers["content-length"])
+        assert zipfile.ZipFile(io.BytesIO(body)).read(rel) == path.read_bytes()
+        status, _headers, me = _raw_get(conn, f"/{prefix}/me", world.tokens["owner"])  # same connection
+        assert status == 200 and b'"alice"' in me
