@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from nexuslims_kernel.api import sendfile
 from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.errors import ApiError
 from nexuslims_kernel.api.paths import parse_range, resolve_under
@@ -42,6 +43,12 @@ class FileStreamMixin(BaseHandler):
             self.set_status(206)
             self.set_header("Content-Range", f"bytes {first}-{last}/{size}")
         self.set_header("Content-Length", str(max(0, last - first + 1)))
+        sock = sendfile.plain_socket(self)
+        if sock is not None:
+            await self.flush()  # headers out, tornado's buffer empty: the kernel sends the bytes
+            await sendfile.send_span(self, sock, path, first, last - first + 1)
+            self.finish()
+            return
         with open(path, "rb") as fh:
             fh.seek(first)
             remaining = last - first + 1

@@ -20,14 +20,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import os
-import socket
-import ssl
 from collections.abc import Iterator
 
 from sqlalchemy import select, update
 
-from nexuslims_kernel.api import zipwriter
+from nexuslims_kernel.api import sendfile, zipwriter
 from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.files import disposition
 from nexuslims_kernel.api.paths import archive_name, resolve_under
@@ -41,8 +38,6 @@ log = logging.getLogger(__name__)
 ZIP_BATCH = 4 << 20
 #: batches read ahead of the socket
 ZIP_AHEAD = 3
-#: send files whose CRC is known with sendfile (False: read them in Python like the others)
-ZIP_SENDFILE = hasattr(os, "sendfile")
 _IN_CHUNK = 500
 
 
@@ -52,16 +47,6 @@ class ZipPlan:
     instrument_id: int
     entries: list[zipwriter.Entry]
     relpaths: dict[str, str]  # absolute path -> relpath in the store (to remember computed CRCs)
-
-
-def _plain_socket(handler: BaseHandler) -> socket.socket | None:
-    """The connection's socket when file data can go out with ``sendfile`` (plain TCP, tornado's HTTP/1 stream)."""
-    conn = handler.request.connection
-    stream = getattr(conn, "stream", None)
-    sock = getattr(stream, "socket", None)
-    if not ZIP_SENDFILE or sock is None or isinstance(sock, ssl.SSLSocket) or not hasattr(conn, "_expected_content_remaining"):
-        return None
-    return sock
 
 
 def _take(pieces: Iterator[bytes | zipwriter.FileSpan], limit: int) -> list[bytes | zipwriter.FileSpan]:
@@ -82,9 +67,9 @@ class ZipHandler(BaseHandler):
     async def get(self, record_id: str, seq: str | None = None) -> None:
         plan = await self.run(self._plan, int(record_id), int(seq) if seq else None)
         learned: list[tuple[str, int, float, int]] = []
-        sendfile = _plain_socket(self)
+        sock = sendfile.plain_socket(self)
         pieces = zipwriter.generate(plan.entries, on_crc=lambda e, crc: learned.append((plan.relpaths[e.path], e.size, e.mtime, crc))
-                                    if e.path in plan.relpaths else None, spans=sendfile is not None)
+                                    if e.path in plan.relpaths else None, spans=sock is not None)
         self.set_header("Content-Type", "application/zip")
         self.set_header("Content-Disposition", disposition("attachment", plan.name))
         self.set_header("Content-Length", str(zipwriter.archive_size(plan.entries)))
@@ -101,7 +86,7 @@ class ZipHandler(BaseHandler):
                         if pending is not None:
                             await pending  # tornado's buffer is empty: the socket is ours until the span is sent
                         pending = None
-                        await self._send_span(sendfile, piece)
+                        await sendfile.send_span(self, sock, piece.path, 0, piece.size)
                     else:  # no join: tornado queues each piece without copying it
                         pending = self.request.connection.write(piece)
                 if pending is not None:
@@ -124,17 +109,6 @@ class ZipHandler(BaseHandler):
             await queue.put(exc)
             return
         await queue.put([])
-
-    async def _send_span(self, sock: socket.socket, span: zipwriter.FileSpan) -> None:
-        """A file's bytes straight from the page cache to the socket (``sendfile``), never through Python."""
-        with open(span.path, "rb") as fh:
-            sent = await asyncio.get_running_loop().sock_sendfile(sock, fh, 0, span.size)
-        if sent != span.size:
-            raise zipwriter.FileChanged(f"{span.path} changed size while it was being sent")
-        # tornado counts the body against Content-Length as it writes it; these bytes went around it.
-        conn = self.request.connection
-        if getattr(conn, "_expected_content_remaining", None) is not None:
-            conn._expected_content_remaining -= sent
 
     def _plan(self, record_id: int, seq: int | None) -> ZipPlan:
         with self.ctx.db.session() as sess:

@@ -14,7 +14,8 @@ The JSON form (``to_json``) is the record's complete, stable public shape
   "acquired_at", "file_size", "file_mtime", "shape", "dtype", "metadata"
   (normalised, complete), "unique_metadata" (flat, minus the setup),
   "raw_metadata", "preview" (relative to the previews root), "companions",
-  "warnings", "error"}``.
+  "warnings", "error", "sha256"}``; ``sha256`` is the file's checksum recorded by
+  the build worker (None if not recorded or the file changed since).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from nexuslims_kernel.db.models import Activity, Dataset, Record
+from nexuslims_kernel.db.models import Activity, Dataset, IndexedFile, Record
 from nexuslims_kernel.errors import NotFoundError
 from nexuslims_kernel.records.params import unique_parameters
 
@@ -48,14 +49,27 @@ def load_record(sess: Session, record_id: int) -> Record:
     )
     if record is None:
         raise NotFoundError(f"record {record_id} does not exist")
+    record.file_sha256 = _checksums(sess, record)  # not a column: what the file index holds for these files now
     return record
+
+
+def _checksums(sess: Session, record: Record) -> dict[str, str]:
+    """relpath -> sha256 of the record's data files, where the index has one for the file as the record saw it."""
+    sizes = {ds.relpath: ds.file_size for ds in record.datasets}
+    rels, found = list(sizes), {}
+    for lo in range(0, len(rels), 500):
+        rows = sess.execute(select(IndexedFile.relpath, IndexedFile.size, IndexedFile.sha256).where(
+            IndexedFile.instrument_id == record.instrument_id, IndexedFile.relpath.in_(rels[lo:lo + 500]),
+            IndexedFile.sha256.is_not(None), IndexedFile.deleted.is_(False)))
+        found.update((r.relpath, r.sha256) for r in rows if sizes[r.relpath] in (None, r.size))
+    return found
 
 
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _dataset(ds: Dataset, setup: dict[str, Any]) -> dict[str, Any]:
+def _dataset(ds: Dataset, setup: dict[str, Any], sums: dict[str, str]) -> dict[str, Any]:
     return {
         "id": ds.id,
         "relpath": ds.relpath,
@@ -75,11 +89,13 @@ def _dataset(ds: Dataset, setup: dict[str, Any]) -> dict[str, Any]:
         "companions": list(ds.companions or []),
         "warnings": list(ds.warnings or []),
         "error": ds.error,
+        "sha256": sums.get(ds.relpath),
     }
 
 
 def to_json(record: Record) -> dict[str, Any]:
     """The complete record as a JSON-ready dict (keys documented in this module)."""
+    sums = getattr(record, "file_sha256", None) or {}
     activities = []
     for act in record.activities:
         setup = dict(sorted((act.setup or {}).items()))
@@ -90,13 +106,13 @@ def to_json(record: Record) -> dict[str, Any]:
                 "start": _iso(act.start),
                 "end": _iso(act.end),
                 "setup": setup,
-                "datasets": [_dataset(d, setup) for d in datasets],
+                "datasets": [_dataset(d, setup, sums) for d in datasets],
             }
         )
     loose = [d for d in record.datasets if d.activity_id is None]
     if loose:  # datasets not in any activity (not written by write_record) still get exported
         activities.append(
-            {"seq": len(activities) + 1, "start": None, "end": None, "setup": {}, "datasets": [_dataset(d, {}) for d in loose]}
+            {"seq": len(activities) + 1, "start": None, "end": None, "setup": {}, "datasets": [_dataset(d, {}, sums) for d in loose]}
         )
     inst = record.instrument
     return {

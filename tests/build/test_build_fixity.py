@@ -86,3 +86,29 @@ def test_checksums_can_be_turned_off(db, settings, tmp_path: Path, pool) -> None
     _write_tiffs(root, 2)
     assert build_session(db, sid, tuned(settings, checksums=False), pool=pool).status == "COMPLETED"
     assert set(_sums(db).values()) == {(None, None)}
+
+
+def test_exports_carry_the_recorded_sha256(db, settings, tmp_path: Path, pool) -> None:
+    """The record's JSON and its RO-Crate name each data file's sha256, so a downloader can verify it."""
+    import io
+    import json
+    import zipfile
+
+    from nexuslims_kernel.db.models import Record
+    from nexuslims_kernel.records import load_record, to_json, write_rocrate
+
+    root = tmp_path / "store"
+    inst = add_store(db, root)
+    (sid,) = add_sessions(db, inst, [T0])
+    paths = _write_tiffs(root, 2)
+    assert build_session(db, sid, settings, pool=pool).status == "COMPLETED"
+    with db.session() as sess:
+        record = load_record(sess, sess.scalar(select(Record.id).where(Record.session_id == sid)))
+    data = to_json(record)
+    expected = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+    assert {d["relpath"]: d["sha256"] for a in data["activities"] for d in a["datasets"]} == expected
+    buf = io.BytesIO()
+    write_rocrate(record, buf, previews_root=settings.previews_path, store_root=root)
+    with zipfile.ZipFile(buf) as zf:
+        graph = json.loads(zf.read("ro-crate-metadata.json"))["@graph"]
+    assert {e["identifier"]: e["sha256"] for e in graph if e.get("identifier") in expected} == expected

@@ -124,6 +124,8 @@ def _dataset_entity(crate: _Crate, ds: Mapping[str, Any], previews_root: Path, s
     }
     if ds.get("file_size") is not None:
         entity["contentSize"] = str(ds["file_size"])
+    if ds.get("sha256"):  # fixity recorded when the record was built (schema.org/sha256)
+        entity["sha256"] = ds["sha256"]
     if ds.get("acquired_at"):
         entity["dateCreated"] = ds["acquired_at"]
     rel = _safe_relpath(ds.get("relpath"))
