@@ -45,12 +45,18 @@ def _sums(db) -> dict[str, tuple[str | None, int | None]]:
         return {r.relpath: (r.sha256, r.crc32) for r in sess.scalars(select(IndexedFile))}
 
 
-def test_build_records_sha256_and_crc32_of_every_file(db, settings, tmp_path: Path, pool) -> None:
+def _built(db, settings, tmp_path: Path, pool, n: int) -> tuple[Path, int, int, list[Path]]:
+    """A store with ``n`` images in one session, built: (root, instrument id, session id, image paths)."""
     root = tmp_path / "store"
     inst = add_store(db, root)
     (sid,) = add_sessions(db, inst, [T0])
-    paths = _write_tiffs(root, 3)
+    paths = _write_tiffs(root, n)
     assert build_session(db, sid, settings, pool=pool).status == "COMPLETED"
+    return root, inst, sid, paths
+
+
+def test_build_records_sha256_and_crc32_of_every_file(db, settings, tmp_path: Path, pool) -> None:
+    root, inst, _sid, paths = _built(db, settings, tmp_path, pool, 3)
     expected = {p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), zlib.crc32(p.read_bytes()))
                 for p in paths}
     assert _sums(db) == expected
@@ -80,11 +86,7 @@ def test_checksums_of_a_file_that_changed_meanwhile_are_not_stored(db, settings,
 
 
 def test_checksums_can_be_turned_off(db, settings, tmp_path: Path, pool) -> None:
-    root = tmp_path / "store"
-    inst = add_store(db, root)
-    (sid,) = add_sessions(db, inst, [T0])
-    _write_tiffs(root, 2)
-    assert build_session(db, sid, tuned(settings, checksums=False), pool=pool).status == "COMPLETED"
+    _built(db, tuned(settings, checksums=False), tmp_path, pool, 2)
     assert set(_sums(db).values()) == {(None, None)}
 
 
@@ -97,11 +99,7 @@ def test_exports_carry_the_recorded_sha256(db, settings, tmp_path: Path, pool) -
     from nexuslims_kernel.db.models import Record
     from nexuslims_kernel.records import load_record, to_json, write_rocrate
 
-    root = tmp_path / "store"
-    inst = add_store(db, root)
-    (sid,) = add_sessions(db, inst, [T0])
-    paths = _write_tiffs(root, 2)
-    assert build_session(db, sid, settings, pool=pool).status == "COMPLETED"
+    root, _inst, sid, paths = _built(db, settings, tmp_path, pool, 2)
     with db.session() as sess:
         record = load_record(sess, sess.scalar(select(Record.id).where(Record.session_id == sid)))
     data = to_json(record)
