@@ -183,7 +183,7 @@ def read_floor(paths: list[Path]) -> float:
     return total / (time.perf_counter() - t0) / 1e6
 
 
-def sendfile_ceiling(paths: list[Path], headers_size: int = 0) -> float:
+def sendfile_ceiling(paths: list[Path]) -> float:
     """MB/s of a bare asyncio server that sends the same files with sendfile to the same client, cold cache.
 
     No Python touches the bytes: this is what any HTTP server can reach on this host with the

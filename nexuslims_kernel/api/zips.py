@@ -31,6 +31,7 @@ from nexuslims_kernel.api.paths import archive_name, resolve_under
 from nexuslims_kernel.db.acl import get_visible_record
 from nexuslims_kernel.db.models import Activity, Dataset, IndexedFile
 from nexuslims_kernel.errors import NotFoundError, NxhubError
+from nexuslims_kernel.files.lookup import indexed_by_relpath
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ log = logging.getLogger(__name__)
 ZIP_BATCH = 4 << 20
 #: batches read ahead of the socket
 ZIP_AHEAD = 3
-_IN_CHUNK = 500
 
 
 @dataclasses.dataclass
@@ -126,11 +126,7 @@ class ZipHandler(BaseHandler):
                 for rel in [relpath, *(companions or [])]:
                     seen.setdefault(rel, None)
             rels = list(seen)
-            known: dict[str, tuple[int, float, int | None]] = {}
-            for lo in range(0, len(rels), _IN_CHUNK):
-                rows = sess.execute(select(IndexedFile.relpath, IndexedFile.size, IndexedFile.mtime, IndexedFile.crc32).where(
-                    IndexedFile.instrument_id == record.instrument_id, IndexedFile.relpath.in_(rels[lo:lo + _IN_CHUNK])))
-                known.update((r.relpath, (r.size, r.mtime, r.crc32)) for r in rows)
+            known = {rel: (f.size, f.mtime, f.crc32) for rel, f in indexed_by_relpath(sess, record.instrument_id, rels).items()}
             root, instrument_id = record.instrument.filestore_root, record.instrument_id
         entries, relpaths, problems = [], {}, []
         for rel in rels:

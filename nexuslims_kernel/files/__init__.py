@@ -9,9 +9,9 @@ Public API::
     session_window(session, settings=None) -> (lo, hi) epoch seconds
 """
 
-from nexuslims_kernel.files.lookup import find_files, find_session_files, session_window
+from nexuslims_kernel.files.lookup import find_files, find_session_files, indexed_by_relpath, session_window
 from nexuslims_kernel.files.scan import ScanStats, resolve_store, scan, scan_all, store_names
 from nexuslims_kernel.files.walk import is_ignored
 from nexuslims_kernel.files.watch import watch, watch_all
 
-__all__ = ["ScanStats", "find_files", "find_session_files", "is_ignored", "resolve_store", "scan", "scan_all", "store_names", "session_window", "watch", "watch_all"]
+__all__ = ["ScanStats", "find_files", "find_session_files", "indexed_by_relpath", "is_ignored", "resolve_store", "scan", "scan_all", "store_names", "session_window", "watch", "watch_all"]

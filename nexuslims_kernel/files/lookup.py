@@ -34,3 +34,14 @@ def find_session_files(sess: Session, session: InstrumentSession, settings: Sett
     """Files of ``session``: modified inside its window widened by the configured grace periods."""
     lo, hi = session_window(session, settings)
     return find_files(sess, session.instrument_id, lo, hi)
+
+
+def indexed_by_relpath(sess: Session, instrument_id: int, relpaths: list[str], chunk: int = 500) -> dict[str, IndexedFile]:
+    """Live index rows of these files of an instrument, by relpath (IN lists in chunks; a record can have thousands)."""
+    found: dict[str, IndexedFile] = {}
+    for lo in range(0, len(relpaths), chunk):
+        rows = sess.scalars(select(IndexedFile).where(
+            IndexedFile.instrument_id == instrument_id, IndexedFile.relpath.in_(relpaths[lo:lo + chunk]),
+            IndexedFile.deleted.is_(False)))
+        found.update((r.relpath, r) for r in rows)
+    return found

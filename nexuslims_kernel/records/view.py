@@ -26,8 +26,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from nexuslims_kernel.db.models import Activity, Dataset, IndexedFile, Record
+from nexuslims_kernel.db.models import Activity, Dataset, Record
 from nexuslims_kernel.errors import NotFoundError
+from nexuslims_kernel.files.lookup import indexed_by_relpath
 from nexuslims_kernel.records.params import unique_parameters
 
 SCHEMA = "nxhub-record/1"
@@ -56,13 +57,8 @@ def load_record(sess: Session, record_id: int) -> Record:
 def _checksums(sess: Session, record: Record) -> dict[str, str]:
     """relpath -> sha256 of the record's data files, where the index has one for the file as the record saw it."""
     sizes = {ds.relpath: ds.file_size for ds in record.datasets}
-    rels, found = list(sizes), {}
-    for lo in range(0, len(rels), 500):
-        rows = sess.execute(select(IndexedFile.relpath, IndexedFile.size, IndexedFile.sha256).where(
-            IndexedFile.instrument_id == record.instrument_id, IndexedFile.relpath.in_(rels[lo:lo + 500]),
-            IndexedFile.sha256.is_not(None), IndexedFile.deleted.is_(False)))
-        found.update((r.relpath, r.sha256) for r in rows if sizes[r.relpath] in (None, r.size))
-    return found
+    rows = indexed_by_relpath(sess, record.instrument_id, list(sizes))
+    return {rel: f.sha256 for rel, f in rows.items() if f.sha256 is not None and sizes[rel] in (None, f.size)}
 
 
 def _iso(value: dt.datetime | None) -> str | None:
