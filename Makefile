@@ -30,15 +30,16 @@ run: venv $(NODE_STAMP)
 	NXHUB_DATA_DIR=$(DATA) $(BIN)/nxhub up
 
 ## Run the whole test suite (SQLite and a real PostgreSQL; the EM corpus from ../shared when present)
-test: venv $(NODE_STAMP)
+test: venv $(NODE_STAMP) lint
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 ## Benchmarks against NexusLIMS 2.8.0 and fixed goals, printing ratios measured in the same run
 bench: venv
 	$(BIN)/python -m benchmarks
 
+## Lint with the rule set chosen in pyproject.toml (ruff pinned there); `make test` runs it first
 lint: venv
-	$(BIN)/python -m ruff check nexuslims_kernel tests benchmarks
+	$(BIN)/python -m ruff check .
 
 clean:
 	rm -rf $(VENV) .venv-bench-* .pytest_cache node_modules

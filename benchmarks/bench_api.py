@@ -41,13 +41,22 @@ from sqlalchemy import func, insert, select
 
 from nexuslims_kernel.db import Database, record_facets, upgrade
 from nexuslims_kernel.db.api_tokens import create_api_token
-from nexuslims_kernel.db.models import Activity, Dataset, Group, IndexedFile, Instrument, InstrumentSession, Person, Record, memberships
+from nexuslims_kernel.db.models import (
+    Activity,
+    Dataset,
+    Group,
+    IndexedFile,
+    Instrument,
+    InstrumentSession,
+    Person,
+    Record,
+    memberships,
+)
 
-WORDS = ("lamella graphene perovskite zeolite catalyst nanowire oxide steel alloy polymer protein virus crystal grain "
-         "boundary defect dislocation interface quantum dot ferroelectric magnet battery cathode anode").split()
+WORDS = ["lamella", "graphene", "perovskite", "zeolite", "catalyst", "nanowire", "oxide", "steel", "alloy", "polymer", "protein", "virus", "crystal", "grain", "boundary", "defect", "dislocation", "interface", "quantum", "dot", "ferroelectric", "magnet", "battery", "cathode", "anode"]
 TYPES = ("Image", "Spectrum", "SpectrumImage", "Diffraction")
 FORMATS = ("dm3", "dm4", "tif", "emd", "ser", "mrc")
-UTC = dt.timezone.utc
+UTC = dt.UTC
 #: (result name, metric, limit): the issue's goals, checked on this run's numbers
 GOALS = (("search", "p95_ms", 100.0), ("facets_q", "p95_ms", 200.0), ("facets_all", "p95_ms", 200.0))
 #: "streams at disk speed with flat memory": at least this share of a plain read of the same files, and RSS growth

@@ -130,7 +130,7 @@ def bench_scan(tmp: Path, n_files: int) -> float:
 
 
 def bench_cluster(n: int = 10_000) -> float:
-    from nexuslims_kernel.build.activities import split_times
+    from nexuslims_kernel.builder.activities import split_times
 
     rng = random.Random(3)
     times, t = [], T0.timestamp()
@@ -146,7 +146,7 @@ def bench_cluster(n: int = 10_000) -> float:
 
 def bench_record(tmp: Path, corpus: Path) -> dict[str, float]:
     """End-to-end build of one session over corpus files (fresh DB, cold extraction pool)."""
-    from nexuslims_kernel.build import build_session
+    from nexuslims_kernel.builder import build_session
     from nexuslims_kernel.config import load_settings, set_settings
     from nexuslims_kernel.db.directory import add_instrument
     from nexuslims_kernel.db.models import InstrumentSession

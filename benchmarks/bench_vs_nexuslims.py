@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from baseline import cat_floor, common_readable, nexuslims_extract  # noqa: E402
-from bench_extract import run_ours  # noqa: E402
-from common import corpus_files, report, summary  # noqa: E402
+from baseline import cat_floor, common_readable, nexuslims_extract
+from bench_extract import run_ours
+from common import corpus_files, report, summary
 
 
 def main() -> int:

@@ -203,7 +203,7 @@ def main() -> None:
     error = None
     try:
         result = record_builder.build_record(session, generate_previews=generate_previews)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         result, error = None, f"{type(exc).__name__}: {str(exc)[:500]}"
     build_s = time.perf_counter() - t
     build_peak = sampler.peak
@@ -238,7 +238,7 @@ def main() -> None:
             from io import BytesIO
 
             out["xml_valid"] = bool(record_builder.validate_record(BytesIO(xml)))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             out["xml_valid"] = f"validation error: {exc}"
         if req.get("return_xml"):
             out["xml"] = result.xml_text

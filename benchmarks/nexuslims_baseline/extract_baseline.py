@@ -78,7 +78,7 @@ def main() -> None:
         try:
             wp = _nxenv.mirror_dirs([warm], root / "instrument_data", sub="warmup")[warm]
             parse_metadata(wp, write_output=False, generate_preview=True, overwrite=True)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             print(f"[nexuslims extract] warm-up failed: {exc}", file=sys.stderr)
         loop_t = time.perf_counter()
     for original in paths:
@@ -88,7 +88,7 @@ def main() -> None:
             ctx = ExtractionContext(file_path=p, instrument=get_instr_from_filepath(p))
             extractor = registry.get_extractor(ctx)
             entry["extractor"] = extractor.name
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             entry.update(status="unsupported", reason=f"registry: {type(exc).__name__}: {exc}")
             files.append(entry)
             continue
@@ -101,7 +101,7 @@ def main() -> None:
         try:
             metas, previews = parse_metadata(p, write_output=write_output, generate_preview=True, overwrite=True)
             err = None
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             metas, previews, err = None, None, f"{type(exc).__name__}: {str(exc)[:300]}"
         dt_s = time.perf_counter() - t0
         entry.update(seconds=round(dt_s, 4), rss_before_mb=round(rss0 / 1e6, 1),

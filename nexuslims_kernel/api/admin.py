@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -133,7 +134,7 @@ def _embargo(value: Any) -> dt.datetime | None:
         when = dt.datetime.fromisoformat(str(value))
     except ValueError:
         raise InvalidInputError("embargo_until must be an ISO-8601 time or null") from None
-    return when.replace(tzinfo=dt.timezone.utc) if when.tzinfo is None else when
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
 
 
 class AccessHandler(AdminHandler):

@@ -6,7 +6,8 @@ import asyncio
 import datetime as dt
 import json
 import logging
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import tornado.web
 
@@ -144,7 +145,7 @@ class BaseHandler(tornado.web.RequestHandler):
             log.info("%s %s -> %s: %s", self.request.method, self.request.path, e.http_status, e)
         super()._handle_request_exception(e)
 
-    def log_exception(self, typ, value, tb) -> None:  # noqa: ANN001
+    def log_exception(self, typ, value, tb) -> None:
         if isinstance(value, (NxhubError, tornado.web.HTTPError)):
             return  # expected; the access log has the status
         super().log_exception(typ, value, tb)

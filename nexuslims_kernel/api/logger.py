@@ -68,7 +68,7 @@ class ReservationsHandler(LoggerHandler):
             inst = sess.get(Instrument, self.principal.instrument_id)
             tz = ZoneInfo(inst.timezone or "UTC")
             local_midnight = dt.datetime.combine(dt.datetime.now(tz).date(), dt.time(), tzinfo=tz)
-            day_start, day_end = local_midnight.astimezone(dt.timezone.utc), (local_midnight + dt.timedelta(days=1)).astimezone(dt.timezone.utc)
+            day_start, day_end = local_midnight.astimezone(dt.UTC), (local_midnight + dt.timedelta(days=1)).astimezone(dt.UTC)
             rows = sess.execute(
                 select(InstrumentSession, Person.username, Project.name)
                 .outerjoin(Person, Person.id == InstrumentSession.person_id)

@@ -29,7 +29,7 @@ def time_arg(handler: RequestHandler, name: str) -> dt.datetime | None:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise ApiError(400, f"{name} must be an ISO-8601 date or time, e.g. 2026-03-01") from None
-    return parsed.replace(tzinfo=dt.timezone.utc) if parsed.tzinfo is None else parsed.astimezone(dt.timezone.utc)
+    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
 def int_arg(handler: RequestHandler, name: str, default: int) -> int:

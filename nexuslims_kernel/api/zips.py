@@ -105,7 +105,7 @@ class ZipHandler(BaseHandler):
         try:
             while batch := await self.run(_take, pieces, ZIP_BATCH):
                 await queue.put(batch)
-        except Exception as exc:  # noqa: BLE001 - handed to the sending side
+        except Exception as exc:
             await queue.put(exc)
             return
         await queue.put([])

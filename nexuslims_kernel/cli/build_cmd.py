@@ -72,9 +72,9 @@ def _dry_run(ctx: click.Context, db: Any, sessions: list[Any]) -> None:
 @click.pass_context
 def build(ctx: click.Context, session_id: int | None, since: str | None, dry_run: bool) -> None:
     """Build records of queued sessions now (default: everything ready in the queue)."""
-    from nexuslims_kernel.build import build_session
-    from nexuslims_kernel.build.progress import BuildProgress
-    from nexuslims_kernel.build.worker import LazyPool
+    from nexuslims_kernel.builder import build_session
+    from nexuslims_kernel.builder.progress import BuildProgress
+    from nexuslims_kernel.builder.worker import LazyPool
     from nexuslims_kernel.sessions.machine import move
 
     if session_id is not None and since:
@@ -106,7 +106,7 @@ def worker(ctx: click.Context, once: bool, worker_id: str | None) -> None:
     """Claim and build queued sessions until stopped (SIGTERM finishes the current build)."""
     import logging
 
-    from nexuslims_kernel.build import run_worker
+    from nexuslims_kernel.builder import run_worker
 
     settings = settings_for(ctx)
     db = database_for(ctx)
@@ -160,7 +160,7 @@ def index(ctx: click.Context, instrument: str | None, watch: bool, full: bool) -
 @click.pass_context
 def infer(ctx: click.Context, instrument: str, gap: float, create: bool) -> None:
     """Propose sessions from bursts of file activity that no session covers."""
-    from nexuslims_kernel.build import infer as inference
+    from nexuslims_kernel.builder import infer as inference
 
     settings = settings_for(ctx)
     db = database_for(ctx)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import click
 
@@ -35,7 +36,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
     return str(_jsonable(value))
@@ -86,7 +87,7 @@ def emit_one(ctx: click.Context, obj: dict[str, Any]) -> None:
         click.echo(f"{key.ljust(width)}  {'' if value is None else _jsonable(value)}")
 
 
-def database_for(ctx: click.Context, check_schema: bool = True):  # noqa: ANN201 - avoids importing SQLAlchemy at start-up
+def database_for(ctx: click.Context, check_schema: bool = True):
     """The configured database, refusing to run on an out-of-date schema."""
     from nexuslims_kernel.db import get_database, require_current
 

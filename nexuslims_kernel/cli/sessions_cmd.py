@@ -24,10 +24,10 @@ def parse_when(value: str | None, tz_name: str, what: str) -> dt.datetime | None
         raise InvalidInputError(f"{what} {value!r} is not an ISO date/time such as 2026-11-23T09:30") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=zoneinfo.ZoneInfo(tz_name))
-    return when.astimezone(dt.timezone.utc)
+    return when.astimezone(dt.UTC)
 
 
-def session_row(s) -> dict:  # noqa: ANN001
+def session_row(s) -> dict:
     return {
         "id": s.id,
         "instrument": s.instrument.name,

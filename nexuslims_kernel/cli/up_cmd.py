@@ -18,7 +18,7 @@ import click
 from nexuslims_kernel.cli.output import settings_for
 
 
-def _demo_tokens(settings, db) -> Path:  # noqa: ANN001
+def _demo_tokens(settings, db) -> Path:
     """Personal API tokens for the demo users, written once to a private file."""
     from nexuslims_kernel.db.api_tokens import create_api_token
 

@@ -16,9 +16,10 @@ import os
 import tomllib
 import types
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from nexuslims_kernel.errors import ConfigError
 
@@ -43,7 +44,7 @@ class ExtractSettings:
 
 @dataclass(frozen=True)
 class BuildSettings:
-    """Record building and the work queue (``nexuslims_kernel.build``)."""
+    """Record building and the work queue (``nexuslims_kernel.builder``)."""
 
     grace_before_s: float = field(default=300.0, metadata={"doc": "Files this long before a session's start still belong to it, s", "min": 0})
     grace_after_s: float = field(default=300.0, metadata={"doc": "Files this long after a session's end still belong to it, s", "min": 0})
@@ -116,7 +117,7 @@ _SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": A
 def _coerce(value: Any, hint: Any, where: str) -> Any:
     """Turn a TOML/env value into the field's type, or raise a ConfigError."""
     if isinstance(hint, str):
-        hint = eval(hint, vars(typing) | {"Path": Path})  # noqa: S307 - our own annotations only
+        hint = eval(hint, vars(typing) | {"Path": Path})
     args = typing.get_args(hint)
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         if value in (None, "") and type(None) in args:

@@ -47,7 +47,7 @@ def create_api_token(sess: Session, username: str, name: str = "") -> str:
     return token
 
 
-def _lookup_stmt(digest: str):  # noqa: ANN202 (a CompoundSelect)
+def _lookup_stmt(digest: str):
     """Personal-token rows (one per membership) and instrument-token rows, in one statement."""
     person_rows = (
         select(

@@ -36,7 +36,7 @@ def current_revision(db: Database) -> str | None:
         raise DatabaseError(f"cannot open database {safe_url(db.url)}: {exc.orig}") from None
 
 
-def _run(db: Database, fn, revision: str) -> None:  # noqa: ANN001
+def _run(db: Database, fn, revision: str) -> None:
     cfg = _config(db)
     try:
         with db.engine.begin() as conn:

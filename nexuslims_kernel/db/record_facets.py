@@ -25,7 +25,21 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Table, Text, delete, literal, select, union_all, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    delete,
+    literal,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db.base import Base
@@ -83,7 +97,7 @@ def count_combos(rows: Iterable[tuple[str, int]]) -> dict[str, Counter]:
     return out
 
 
-def _distinct_values(record_ids: list[int] | None):  # noqa: ANN202 (a Select)
+def _distinct_values(record_ids: list[int] | None):
     parts = []
     for kind, col in KINDS.items():
         stmt = select(Dataset.record_id, literal(kind, String(20)).label("kind"), col.label("value")).where(col.is_not(None))

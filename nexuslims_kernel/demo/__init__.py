@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from nexuslims_kernel.config import Settings
 from nexuslims_kernel.demo.plan import GROUPS, INSTRUMENTS, USERS, planned_sessions
@@ -30,7 +31,7 @@ class DemoSummary:
     seconds: float = 0.0
 
 
-def _write_files(settings: Settings, plans, rows) -> int:  # noqa: ANN001
+def _write_files(settings: Settings, plans, rows) -> int:
     from nexuslims_kernel.demo.datafiles import write_session_files
     from nexuslims_kernel.demo.facility import session_window, store_root
 
@@ -60,17 +61,13 @@ def _write_files(settings: Settings, plans, rows) -> int:  # noqa: ANN001
 
 
 def _build(settings: Settings, db: Any, progress: Progress) -> None:
-    """Index the demo stores and drain the build queue with the record builder (engineer B's pipeline)."""
-    try:
-        from nexuslims_kernel import build, files
-    except ImportError as exc:
-        from nexuslims_kernel.errors import ConfigError
+    """Index the demo stores and drain the build queue with the record builder."""
+    from nexuslims_kernel import builder, files
 
-        raise ConfigError(f"the record builder is not available ({exc}); run 'nxhub demo --no-build'") from None
     progress("indexing file stores")
     files.scan_all(db, settings=settings)
     progress("building records")
-    build.drain(db, settings=settings)
+    builder.drain(db, settings=settings)
 
 
 def run_demo(settings: Settings, sessions: int = 8, build: bool = True, progress: Progress | None = None) -> DemoSummary:

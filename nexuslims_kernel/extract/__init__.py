@@ -31,7 +31,7 @@ _EXPORTS = {
     "Profile": "nexuslims_kernel.extract.profiles",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(_EXPORTS)  # noqa: PLE0605 - built from the lazy-import table
 
 
 def __getattr__(name: str) -> Any:

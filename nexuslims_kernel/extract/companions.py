@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 _SER = re.compile(r"^(?P<stem>.+)_\d+\.ser$", re.IGNORECASE)
 _ARINA_DATA = re.compile(r"^(?P<prefix>.+)_data_\d+\.h5$")

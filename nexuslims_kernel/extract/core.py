@@ -19,7 +19,6 @@ from nexuslims_kernel.extract.profiles import Profile, load_profiles, pick_profi
 from nexuslims_kernel.extract.registry import REGISTRY, Extractor, Registry, read_head
 from nexuslims_kernel.extract.results import DatasetResult, FileResult
 
-
 DIRECTORY_FORMATS = {".zspy"}  # zarr stores are directories
 
 

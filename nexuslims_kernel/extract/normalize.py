@@ -10,7 +10,8 @@ neither maps (operator, instrument name, detector). Quantities are
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from nexuslims_kernel.extract.sanitize import jsonable
 from nexuslims_kernel.extract.times import acquisition_time

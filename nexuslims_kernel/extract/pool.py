@@ -19,10 +19,11 @@ import os
 import signal
 import time
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from nexuslims_kernel.extract.results import FileResult
 
@@ -47,11 +48,11 @@ def _worker_main(conn: Connection, memory_mb: int | None) -> None:
     import logging
 
     logging.getLogger("rsciio").setLevel(logging.ERROR)
-    from nexuslims_kernel.extract.core import extract_file
-    from nexuslims_kernel.extract.registry import REGISTRY
-
     import dask.array  # noqa: F401  - warm: every lazy reader needs it
     import numpy  # noqa: F401
+
+    from nexuslims_kernel.extract.core import extract_file
+    from nexuslims_kernel.extract.registry import REGISTRY
 
     REGISTRY.extractors()
     _limit_memory(memory_mb)

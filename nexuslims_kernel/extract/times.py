@@ -34,7 +34,7 @@ def _tzinfo(name: str | None) -> dt.tzinfo | None:
         return None
     text = str(name).strip()
     if text.upper() in ("UTC", "GMT", "Z"):
-        return dt.timezone.utc
+        return dt.UTC
     match = _OFFSET.match(text)
     if match:
         sign, hours, minutes = match.groups()
@@ -117,7 +117,7 @@ def acquisition_time(general: dict[str, Any], mtime: float | None, profile_tz: s
     handling = READER_LOCAL_ZONE_FORMATS.get(fmt or "")
     if stamp.tzinfo is None and zone_text and handling:
         if handling == "as-utc" and _tzinfo(zone_text) is not None:  # reader shifted a UTC-taken wall time
-            stamp = stamp.replace(tzinfo=_tzinfo(zone_text)).astimezone(dt.timezone.utc).replace(tzinfo=None)
+            stamp = stamp.replace(tzinfo=_tzinfo(zone_text)).astimezone(dt.UTC).replace(tzinfo=None)
         zone_text = None
     if stamp.tzinfo is None:
         zone = _tzinfo(zone_text)

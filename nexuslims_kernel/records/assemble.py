@@ -9,19 +9,20 @@ changes an admin made); its activities and datasets are replaced.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db.base import utcnow
+from nexuslims_kernel.db.clean import db_clean
 from nexuslims_kernel.db.models import Activity, Dataset, InstrumentSession, Record, memberships
 from nexuslims_kernel.errors import InvalidInputError
 from nexuslims_kernel.records.header import build_header
 from nexuslims_kernel.records.inputs import DatasetInput
 from nexuslims_kernel.records.params import common_parameters, flatten
-from nexuslims_kernel.db.clean import db_clean
 
 DATASET_TYPES = frozenset({"Image", "Spectrum", "SpectrumImage", "Diffraction", "Notes", "Misc", "Unknown"})
 # Normalised keys whose values are worth finding a record by.
@@ -176,7 +177,7 @@ def write_record(
     record.built_at = now
     record.updated_at = now
     sess.flush()
-    latest = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    latest = dt.datetime.max.replace(tzinfo=dt.UTC)
     groups = sorted(activities, key=lambda a: _activity_key(a, tz))
     rows_by_activity = []
     for seq, items in enumerate(groups, start=1):
@@ -205,4 +206,4 @@ def write_record(
 
 def _activity_key(items: Sequence[DatasetInput], tz: str) -> tuple[dt.datetime, str]:
     stamps = [t for t in (i.acquired_at(tz) for i in items) if t is not None]
-    return (min(stamps) if stamps else dt.datetime.max.replace(tzinfo=dt.timezone.utc), min(i.relpath for i in items))
+    return (min(stamps) if stamps else dt.datetime.max.replace(tzinfo=dt.UTC), min(i.relpath for i in items))

@@ -69,7 +69,7 @@ def default_title(session: InstrumentSession, instrument: Instrument, person: Pe
         try:
             zone = ZoneInfo(instrument.timezone or "UTC")
         except (KeyError, ValueError):
-            zone = dt.timezone.utc
+            zone = dt.UTC
         date = when.astimezone(zone).date().isoformat()
     who = person.username if person else "unknown user"
     return f"{instrument.display_name or instrument.name} session {date} ({who})".replace("  ", " ")

@@ -50,9 +50,9 @@ class DatasetInput:
             if value is not None:
                 if value.tzinfo is None:
                     value = value.replace(tzinfo=_zone(tz))
-                return value.astimezone(dt.timezone.utc)
+                return value.astimezone(dt.UTC)
         if self.mtime is not None:
-            return dt.datetime.fromtimestamp(self.mtime, dt.timezone.utc)
+            return dt.datetime.fromtimestamp(self.mtime, dt.UTC)
         return None
 
 
@@ -60,4 +60,4 @@ def _zone(name: str) -> dt.tzinfo:
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError):
-        return dt.timezone.utc
+        return dt.UTC

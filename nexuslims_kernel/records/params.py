@@ -9,7 +9,8 @@ parameters every one of its datasets has with an equal value.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # Keys that describe one acquisition, never a shared setup.
 PER_DATASET = frozenset({"acquisition_time", "acquisition_time_source", "axes", "title", "original_filename"})

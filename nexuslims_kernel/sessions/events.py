@@ -18,7 +18,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid as uuidlib
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -70,7 +71,7 @@ def _time(value: Any) -> dt.datetime:
         raise InvalidInputError(f"'at' must be an ISO-8601 time, got {str(value)[:60]!r}") from None
     if at.tzinfo is None:
         raise InvalidInputError("'at' must include a UTC offset, e.g. 2026-03-01T09:00:00+01:00")
-    return at.astimezone(dt.timezone.utc)
+    return at.astimezone(dt.UTC)
 
 
 def _opt_str(data: Mapping[str, Any], key: str, limit: int = 200) -> str | None:

@@ -12,11 +12,10 @@ from typing import Any
 import httpx
 
 from nexuslims_kernel.config import Settings
-from nexuslims_kernel.db import Database
-from nexuslims_kernel.db import record_facets
+from nexuslims_kernel.db import Database, record_facets
 from nexuslims_kernel.db.models import Activity, Dataset, InstrumentSession, Record
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 KINDS = ("private", "group", "public", "embargoed")
 ROLES = ("owner", "member", "other", "anonymous", "instrument", "admin")
 

@@ -15,7 +15,7 @@ from nexuslims_kernel.db import Database, upgrade
 from nexuslims_kernel.db.directory import add_instrument, add_person, issue_instrument_token
 from nexuslims_kernel.db.models import Instrument, InstrumentSession, Person, SessionEvent
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 T0 = dt.datetime(2026, 2, 2, 8, tzinfo=UTC)
 
 
@@ -166,7 +166,7 @@ def test_nul_characters_in_logger_input_are_dropped_not_fatal(db) -> None:
 
     with db.session(write=True) as sess:
         inst = _add_instrument(sess, "NulScope")
-        start = {"kind": "START", "uuid": str(_uuid.uuid4()), "at": _dt.datetime.now(_dt.timezone.utc).isoformat(),
+        start = {"kind": "START", "uuid": str(_uuid.uuid4()), "at": _dt.datetime.now(_dt.UTC).isoformat(),
                  "text": "beam\x00 ok", "reservation": {"title": "Pt\x00/CeO2", "samples": ["a\x00b"]}}
         ingest_event(sess, inst.id, parse_event(start), actor="test")
     with db.session() as sess:

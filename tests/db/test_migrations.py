@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import inspect, select
 
 from nexuslims_kernel.db import Database, current_revision, downgrade, head_revision, require_current, upgrade
-from nexuslims_kernel.db.migrate import all_revisions
 from nexuslims_kernel.db.directory import add_group, add_instrument, add_person, set_membership
-from nexuslims_kernel.db.models import InstrumentSession, Instrument, Person
+from nexuslims_kernel.db.migrate import all_revisions
+from nexuslims_kernel.db.models import Instrument, InstrumentSession, Person
 from nexuslims_kernel.errors import DatabaseError
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def test_upgrade_from_empty_creates_every_table(db_url: str) -> None:

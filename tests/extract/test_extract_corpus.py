@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import REPO, manifest_rows, primary_rows
 from PIL import Image
 
-from conftest import REPO, manifest_rows, primary_rows
 from nexuslims_kernel.extract import extract_file, split_companions
 
 pytestmark = pytest.mark.corpus

@@ -146,7 +146,7 @@ def test_extractor_version_names_both_versions_and_is_what_the_builder_stores():
     import importlib.metadata
 
     from nexuslims_kernel import __version__
-    from nexuslims_kernel.build.extraction import extractor_version
+    from nexuslims_kernel.builder.extraction import extractor_version
     from nexuslims_kernel.extract import EXTRACTOR_VERSION
 
     assert EXTRACTOR_VERSION.startswith(__version__)

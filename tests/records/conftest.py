@@ -11,7 +11,7 @@ from nexuslims_kernel.db.models import Group, Instrument, InstrumentSession, Per
 from nexuslims_kernel.extract.results import DatasetResult
 from nexuslims_kernel.records import DatasetInput
 
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
 def add_session(

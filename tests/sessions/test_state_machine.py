@@ -53,7 +53,7 @@ def test_missing_session_and_stale_expectation(db: Database) -> None:
         transition(sess, sid, SessionStatus.COMPLETED, actor="t", expect=SessionStatus.BUILDING)
 
 
-def _racer(url: str, sid: int, barrier, results) -> None:  # noqa: ANN001
+def _racer(url: str, sid: int, barrier, results) -> None:
     db = Database(url)
     barrier.wait()
     try:

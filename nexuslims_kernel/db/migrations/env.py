@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import nexuslims_kernel.db.record_facets  # noqa: F401 - registers the record_facets table on Base.metadata
 from nexuslims_kernel.db.models import Base
-import nexuslims_kernel.db.record_facets  # noqa: F401,E402 - registers the record_facets table on Base.metadata
 
 config = context.config
 target_metadata = Base.metadata
@@ -23,12 +23,12 @@ def run_migrations_online() -> None:
     _run(connection)
 
 
-def _include(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+def _include(obj, name, type_, reflected, compare_to) -> bool:
     """Leave the full-text tables (created by raw DDL in 0002) out of autogenerate."""
     return not (type_ == "table" and str(name).startswith("records_fts"))
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     context.configure(
         include_object=_include,
         connection=connection,

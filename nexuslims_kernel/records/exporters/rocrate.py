@@ -16,8 +16,9 @@ import datetime as dt
 import json
 import shutil
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
-from typing import IO, Any, Mapping
+from typing import IO, Any
 
 from nexuslims_kernel.records.exporters.spec import ExporterSpec, as_json
 from nexuslims_kernel.records.exporters.xml import to_xml
@@ -58,7 +59,7 @@ def _inside(root: Path | None, rel: PurePosixPath | None) -> Path | None:
 
 
 def _zinfo(name: str, when: dt.datetime, compress: int) -> zipfile.ZipInfo:
-    stamp = max(when, dt.datetime(1980, 1, 2, tzinfo=dt.timezone.utc))
+    stamp = max(when, dt.datetime(1980, 1, 2, tzinfo=dt.UTC))
     info = zipfile.ZipInfo(name, date_time=stamp.timetuple()[:6])
     info.compress_type = compress
     info.external_attr = 0o644 << 16
@@ -67,14 +68,14 @@ def _zinfo(name: str, when: dt.datetime, compress: int) -> zipfile.ZipInfo:
 
 def _copy(zf: zipfile.ZipFile, src: Path, arcname: str) -> int:
     stat = src.stat()
-    info = _zinfo(arcname, dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc), zipfile.ZIP_STORED)
+    info = _zinfo(arcname, dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC), zipfile.ZIP_STORED)
     with src.open("rb") as fin, zf.open(info, "w", force_zip64=stat.st_size > 0x7FFFFFFF) as fout:
         shutil.copyfileobj(fin, fout, CHUNK)
     return stat.st_size
 
 
 def _ts(value: str | None) -> dt.datetime:
-    return dt.datetime.fromisoformat(value) if value else dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.fromisoformat(value) if value else dt.datetime.now(dt.UTC)
 
 
 def _people(header: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -8,7 +8,8 @@ dropped. Element order follows the schema's sequences.
 from __future__ import annotations
 
 import re
-from typing import IO, Any, Mapping
+from collections.abc import Mapping
+from typing import IO, Any
 from urllib.parse import quote, urlsplit
 
 from lxml import etree

@@ -1,7 +1,7 @@
 """Initial schema: instruments, people, groups, projects, sessions, file index, records.
 
 Revision ID: 0001
-Revises: 
+Revises:
 """
 
 from __future__ import annotations

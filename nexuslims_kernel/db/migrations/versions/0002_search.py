@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from nexuslims_kernel.db.base import UTCDateTime
 from nexuslims_kernel.db import record_facets
+from nexuslims_kernel.db.base import UTCDateTime
 from nexuslims_kernel.db.search import ddl
 
 revision = '0002'

@@ -20,7 +20,7 @@ _facets = sa.table("record_facets", sa.column("record_id", sa.Integer), sa.colum
 _records = sa.table("records", sa.column("id", sa.Integer))
 
 
-def _values(bind) -> dict:  # noqa: ANN001
+def _values(bind) -> dict:
     values: dict = defaultdict(lambda: defaultdict(set))
     for record_id, kind, value in bind.execute(sa.select(_facets.c.record_id, _facets.c.kind, _facets.c.value)
                                                .where(_facets.c.kind != "combo")):

@@ -9,7 +9,7 @@ import pytest
 from buildkit import T0, add_sessions, add_store, place, touch, tuned
 from sqlalchemy import func, select
 
-from nexuslims_kernel.build import build_session, drain
+from nexuslims_kernel.builder import build_session, drain
 from nexuslims_kernel.db.models import Dataset, InstrumentSession, Record
 from nexuslims_kernel.records import load_record, to_xml, validation_errors
 

@@ -9,10 +9,10 @@ Public API::
     split_times(times, sensitivity) / cluster(items, time_of, sensitivity)
 """
 
-from nexuslims_kernel.build.activities import cluster, split_times
-from nexuslims_kernel.build.pipeline import BuildResult, build_claimed, build_session, default_worker_id
-from nexuslims_kernel.build.queue import claim_next, reclaim_stale
-from nexuslims_kernel.build.worker import drain, run_worker
+from nexuslims_kernel.builder.activities import cluster, split_times
+from nexuslims_kernel.builder.pipeline import BuildResult, build_claimed, build_session, default_worker_id
+from nexuslims_kernel.builder.queue import claim_next, reclaim_stale
+from nexuslims_kernel.builder.worker import drain, run_worker
 
 __all__ = ["BuildResult", "build_claimed", "build_session", "claim_next", "cluster", "default_worker_id", "drain",
            "reclaim_stale", "run_worker", "split_times"]

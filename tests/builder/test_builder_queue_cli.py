@@ -11,7 +11,7 @@ from pathlib import Path
 from buildkit import T0, add_sessions, add_store, touch, tuned
 from sqlalchemy import update
 
-from nexuslims_kernel.build import claim_next, reclaim_stale
+from nexuslims_kernel.builder import claim_next, reclaim_stale
 from nexuslims_kernel.db.models import InstrumentSession
 from nexuslims_kernel.sessions.machine import move
 

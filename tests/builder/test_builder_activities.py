@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from nexuslims_kernel.build.activities import FLOOR_S, cluster, gap_threshold, split_times
+from nexuslims_kernel.builder.activities import FLOOR_S, cluster, gap_threshold, split_times
 
 T0 = 1_772_442_000.0
 
@@ -52,7 +52,7 @@ def test_sensitivity_tunes_the_split() -> None:
 def test_deterministic_and_complete_for_ten_thousand_files() -> None:
     rng = random.Random(7)
     times, t = [], T0
-    for burst in range(40):
+    for _burst in range(40):
         for _ in range(250):
             t += rng.uniform(5, 40)
             times.append(t)

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from nexuslims_kernel.build import fixity
-from nexuslims_kernel.build.activities import cluster
-from nexuslims_kernel.build.extraction import (
+from nexuslims_kernel.builder import fixity
+from nexuslims_kernel.builder.activities import cluster
+from nexuslims_kernel.builder.extraction import (
     MainFile,
     Progress,
     attach_cached,
@@ -29,7 +29,7 @@ from nexuslims_kernel.build.extraction import (
     group_files,
     store_results,
 )
-from nexuslims_kernel.build.queue import Heartbeat, claim_next, fail, lock_claim, release
+from nexuslims_kernel.builder.queue import Heartbeat, claim_next, fail, lock_claim, release
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.db.engine import Database

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from nexuslims_kernel.build.pipeline import BuildResult, build_claimed, default_worker_id
-from nexuslims_kernel.build.queue import claim_next, reclaim_stale
+from nexuslims_kernel.builder.pipeline import BuildResult, build_claimed, default_worker_id
+from nexuslims_kernel.builder.queue import claim_next, reclaim_stale
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.engine import Database
 

@@ -12,7 +12,7 @@ import pytest
 from buildkit import T0, add_sessions, add_store, touch, tuned
 from sqlalchemy import select
 
-from nexuslims_kernel.build import build_session, fixity
+from nexuslims_kernel.builder import build_session, fixity
 from nexuslims_kernel.db.models import IndexedFile
 from nexuslims_kernel.files import scan
 
