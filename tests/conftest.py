@@ -117,3 +117,23 @@ def with_settings(base: Settings, **changes) -> Settings:
         if isinstance(values, dict):
             changes[section] = dataclasses.replace(getattr(base, section), **values)
     return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture(scope="session")
+def counting_plugin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test extractor distribution in tests/plugins, pip-installed into a folder of its own.
+
+    Put that folder on a subprocess's PYTHONPATH and nxhub finds the plugin only through its
+    ``nexuslims_kernel.extractors`` entry point, as a facility's installed plugin would be found.
+    """
+    import subprocess
+    import sys
+
+    src = tmp_path_factory.mktemp("plugin-src") / "dist"
+    shutil.copytree(REPO / "tests" / "plugins" / "nxhub_counting_extractor", src)
+    target = tmp_path_factory.mktemp("plugin-site")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--no-index", "--target", str(target), str(src)], check=True, capture_output=True)
+    assert (target / "nxhub_counting_extractor.py").is_file()
+    return target
+
