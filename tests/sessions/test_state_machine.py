@@ -101,7 +101,7 @@ def test_a_move_that_read_a_stale_status_matches_no_row_and_is_refused(db: Datab
         def other_writer_first(connection, cursor, statement, parameters, context, executemany) -> None:
             if statement.lstrip().upper().startswith("UPDATE SESSIONS") and not fired:
                 fired.append(statement)
-                cursor.execute("UPDATE sessions SET status = 'BUILDING' WHERE id = %d" % sid)
+                cursor.execute(f"UPDATE sessions SET status = 'BUILDING' WHERE id = {int(sid)}")
 
         event.listen(conn, "before_cursor_execute", other_writer_first)
         try:
