@@ -77,8 +77,10 @@ def run(mutant: Mutant, backend: str) -> tuple[bool, float, str]:
         target.write_text(source.replace(mutant.before, mutant.after))
         env = os.environ | {"PYTHONPATH": os.pathsep.join(p for p in (tmp, os.environ.get("PYTHONPATH", "")) if p)}
         started = time.perf_counter()
+        # Run from the copy's folder: `python -m nexuslims_kernel...` subprocesses put their cwd first on sys.path.
+        tests = [str(REPO / t) for t in mutant.tests]
         out = subprocess.run([sys.executable, "-P", "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", "-p", "no:xdist",
-                              "-k", backend, *mutant.tests], cwd=REPO, env=env, capture_output=True, text=True)
+                              "--rootdir", str(REPO), "-k", backend, *tests], cwd=tmp, env=env, capture_output=True, text=True)
         tail = "\n".join(out.stdout.strip().splitlines()[-3:])
         return out.returncode != 0, time.perf_counter() - started, tail
 
