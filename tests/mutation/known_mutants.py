@@ -61,7 +61,7 @@ MUTANTS = [
            ("tests/api/test_api_acl.py",)),
     Mutant("Logger tokens see records", "db/acl.py",
            '    if principal.kind == "instrument":\n        return false()\n', "",
-           ("tests/api/test_api_acl.py",)),
+           ("tests/db/test_db_acl.py",)),
 ]
 
 
