@@ -88,10 +88,18 @@ def emit_one(ctx: click.Context, obj: dict[str, Any]) -> None:
 
 
 def database_for(ctx: click.Context, check_schema: bool = True):
-    """The configured database, refusing to run on an out-of-date schema."""
-    from nexuslims_kernel.db import get_database, require_current
+    """The configured database, refusing to run on an out-of-date schema.
 
-    db = get_database(settings_for(ctx).db_url)
+    A SQLite file that does not exist yet is not created here (only ``nxhub init`` creates it).
+    """
+    from nexuslims_kernel.db import get_database, require_current
+    from nexuslims_kernel.db.migrate import missing_sqlite_file
+    from nexuslims_kernel.errors import DatabaseError
+
+    url = settings_for(ctx).db_url
+    if check_schema and missing_sqlite_file(url) is not None:
+        raise DatabaseError(f"no database at {missing_sqlite_file(url)}: run 'nxhub init'")
+    db = get_database(url)
     if check_schema:
         require_current(db)
     return db
