@@ -94,5 +94,12 @@ def test_demo_builds_records_with_different_access(db_url, env_for_cli):
             assert sum(r.group_id is None for r in records) == 2
             for r in records:
                 assert validation_errors(to_xml(load_record(sess, r.id))) == []
+            # survey_003.tif's TIFF time is 09:18 on the Berlin microscope's clock (08:18 UTC): it belongs
+            # with the surveys taken minutes before it, not with the EDS maps an hour later.
+            first = load_record(sess, out["sessions"][0]["record_id"])
+            by_name = {d.relpath.rsplit("/", 1)[-1]: d for d in first.datasets}
+            survey = by_name["survey_003.tif"]
+            assert survey.acquired_at == dt.datetime(2025, 3, 3, 8, 18, tzinfo=dt.UTC)
+            assert survey.activity_id == by_name["survey_001.hspy"].activity_id != by_name["eds_particle_01.hspy"].activity_id
     finally:
         db.dispose()
