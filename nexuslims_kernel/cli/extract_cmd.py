@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from nexuslims_kernel.cli.output import dump_json, settings_for, wants_json
+from nexuslims_kernel.cli.output import dump_json, json_stdout, settings_for, wants_json
 
 EXIT_SOME_FAILED = 3
 
@@ -139,6 +139,8 @@ def extract(ctx: click.Context, files: tuple[str, ...], as_json: bool, preview: 
     from nexuslims_kernel.extract.companions import split_companions
 
     settings = settings_for(ctx)
+    if as_json and not wants_json(ctx):
+        ctx.with_resource(json_stdout())
     zone = instrument_zone(settings, instrument) if instrument else None
     mains = list(split_companions(files))
     if len(mains) == 1:

@@ -98,6 +98,10 @@ def cli(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
     from nexuslims_kernel.logs import configure_logging
 
     configure_logging(settings_for(ctx).log_level)
+    if as_json:
+        from nexuslims_kernel.cli.output import json_stdout
+
+        ctx.with_resource(json_stdout())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -45,6 +46,9 @@ def _worker_main(conn: Connection, memory_mb: int | None) -> None:
     for var in _THREAD_VARS:  # one BLAS thread: little address space, no oversubscription
         os.environ.setdefault(var, "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # The parent's stdout may be a --json document: whatever a reader prints or logs goes to stderr.
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     import logging
 
     logging.getLogger("rsciio").setLevel(logging.ERROR)
