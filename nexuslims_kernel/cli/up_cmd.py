@@ -53,7 +53,12 @@ def up(ctx: click.Context, host: str | None, port: int | None, demo: bool, worke
     from nexuslims_kernel.db.directory import count
     from nexuslims_kernel.db.models import Instrument
 
+    from nexuslims_kernel.cli.ports import require_free_port
+
     settings = settings_for(ctx)
+    host = host or settings.api.host
+    port = settings.api.port if port is None else port
+    require_free_port(host, port)  # before anything starts
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = dbmod.get_database(settings.db_url)
     dbmod.upgrade(database)
@@ -75,9 +80,6 @@ def up(ctx: click.Context, host: str | None, port: int | None, demo: bool, worke
         say(f"build worker started (pid {children[-1].pid})")
 
     from nexuslims_kernel.api import make_app, make_server
-
-    host = host or settings.api.host
-    port = settings.api.port if port is None else port
 
     async def serve() -> None:
         stop = asyncio.Event()
