@@ -50,10 +50,9 @@ def up(ctx: click.Context, host: str | None, port: int | None, demo: bool, worke
     import asyncio
 
     from nexuslims_kernel import db as dbmod
+    from nexuslims_kernel.cli.ports import require_free_port
     from nexuslims_kernel.db.directory import count
     from nexuslims_kernel.db.models import Instrument
-
-    from nexuslims_kernel.cli.ports import require_free_port
 
     settings = settings_for(ctx)
     host = host or settings.api.host
