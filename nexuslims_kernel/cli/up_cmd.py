@@ -52,7 +52,7 @@ def up(ctx: click.Context, host: str | None, port: int | None, demo: bool, worke
     from nexuslims_kernel import db as dbmod
     from nexuslims_kernel.cli.ports import require_free_port
     from nexuslims_kernel.db.directory import count
-    from nexuslims_kernel.db.models import Instrument
+    from nexuslims_kernel.db.models import Instrument, Person
 
     settings = settings_for(ctx)
     host = host or settings.api.host
@@ -63,7 +63,7 @@ def up(ctx: click.Context, host: str | None, port: int | None, demo: bool, worke
     dbmod.upgrade(database)
     say = lambda msg: click.echo(f"nxhub up: {msg}", err=True)  # noqa: E731
     with database.session() as sess:
-        empty = count(sess, Instrument) == 0
+        empty = count(sess, Instrument) == 0 and count(sess, Person) == 0  # the demo never merges into a facility
     if demo and empty:
         from nexuslims_kernel.demo import run_demo
 

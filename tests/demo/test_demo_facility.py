@@ -31,12 +31,15 @@ def test_demo_without_build_is_idempotent_and_files_fall_in_their_sessions(db_ur
         "alice": ["materials-lab"],
         "bob": ["catalysis-lab", "materials-lab"],
         "carol": ["catalysis-lab"],
+        "dana": [],
     }
+    assert [u["username"] for u in first["users"] if u["admin"]] == ["dana"]
 
     db = Database(db_url)
     try:
         with db.session() as sess:
-            assert sess.scalar(select(func.count()).select_from(Person)) == 3
+            assert sess.scalar(select(func.count()).select_from(Person)) == 4
+            assert sess.scalar(select(Person.username).where(Person.is_admin)) == "dana"
             assert sess.scalar(select(func.count()).select_from(Group)) == 2
             assert sess.scalar(select(func.count()).select_from(Project)) == 2
             instruments = {i.name: i for i in sess.scalars(select(Instrument))}
@@ -103,3 +106,25 @@ def test_demo_builds_records_with_different_access(db_url, env_for_cli):
             assert survey.activity_id == by_name["survey_001.hspy"].activity_id != by_name["eds_particle_01.hspy"].activity_id
     finally:
         db.dispose()
+
+
+def _demo_fails(env, *args):
+    return subprocess.run([sys.executable, "-m", "nexuslims_kernel.cli.main", "demo", "--no-build", *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_demo_refuses_a_facility_that_has_people_or_instruments(db_url, env_for_cli):
+    for args in (["init"], ["users", "add", "erin", "--name", "Erin Existing"]):
+        subprocess.run([sys.executable, "-m", "nexuslims_kernel.cli.main", *args], env=env_for_cli, check=True,
+                       capture_output=True, timeout=120)
+    proc = _demo_fails(env_for_cli)
+    assert proc.returncode == 5 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "already holds a facility (user erin" in proc.stderr and "--force" in proc.stderr
+    db = Database(db_url)
+    try:
+        with db.session() as sess:  # nothing created, erin in no demo group
+            assert sess.scalar(select(func.count()).select_from(Instrument)) == 0
+            assert sess.scalar(select(func.count()).select_from(Group)) == 0
+    finally:
+        db.dispose()
+    assert _demo_fails(env_for_cli, "--force").returncode == 0
