@@ -146,10 +146,21 @@ def index(ctx: click.Context, instrument: str | None, watch: bool, full: bool) -
         except KeyboardInterrupt:
             stop.set()
         return
-    stats = [files.scan(db, instrument, settings, full=full)] if instrument else files.scan_all(db, settings, full=full)
+    failures: list[Any] = []
+
+    def report_failure(name: str, exc: Exception) -> None:
+        failures.append(exc)
+        click.echo(f"nxhub: error: {exc}", err=True)
+
+    if instrument:
+        stats = [files.scan(db, instrument, settings, full=full)]
+    else:  # every reachable store, even when one before it is missing
+        stats = files.scan_all(db, settings, full=full, on_error=report_failure)
     emit(ctx, [s.to_dict() for s in stats],
          ("instrument", "dirs_listed", "dirs_skipped", "files_seen", "added_or_changed", "deleted", "unsettled", "files_per_s"),
          title="File index")
+    if failures:
+        raise click.exceptions.Exit(failures[0].exit_code)
 
 
 @click.command()
