@@ -45,7 +45,7 @@ HELP: dict[str, str] = {
     "db": "Migrate or inspect the database schema.",
     "status": "Summarise the hub: database, instruments, sessions by status.",
     "instruments": "Add, list, edit instruments and issue Logger tokens.",
-    "users": "Add and list people.",
+    "users": "Add, edit and list people.",
     "groups": "Manage groups and their members.",
     "projects": "Add and list projects.",
     "sessions": "List and inspect instrument sessions.",
