@@ -104,8 +104,30 @@ def test_demo_builds_records_with_different_access(db_url, env_for_cli):
             survey = by_name["survey_003.tif"]
             assert survey.acquired_at == dt.datetime(2025, 3, 3, 8, 18, tzinfo=dt.UTC)
             assert survey.activity_id == by_name["survey_001.hspy"].activity_id != by_name["eds_particle_01.hspy"].activity_id
+        _readme_search_finds_demo_records(db_url, env_for_cli)
     finally:
         db.dispose()
+
+
+def _readme_search_finds_demo_records(db_url, env_for_cli):
+    """The README's search example, sent anonymously to a real API over the demo data, finds a record."""
+    import re
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+    from apikit import ApiServer
+
+    from nexuslims_kernel.config import load_settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = re.search(r"`GET (/records\?q=[^`]+)`", readme).group(1)
+    settings = load_settings(environ={}, overrides={"data_dir": env_for_cli["NXHUB_DATA_DIR"], "database_url": db_url})
+    server = ApiServer(settings, Database(db_url))
+    try:
+        with server.client() as client:
+            items = client.get(example).json()["items"]
+    finally:
+        server.stop()
+    assert items and all(i["instrument"] == "Demo-TEM" and "FePt" in i["title"] for i in items)
 
 
 def _demo_fails(env, *args):
