@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
-from apikit import KINDS, add_record  # noqa: E402  - the API tests' record world
+from apikit import KINDS, add_record  # the API tests' record world
 
-from nexuslims_kernel.db.directory import add_group, add_instrument, add_person, set_membership  # noqa: E402
+from nexuslims_kernel.db.directory import add_group, add_instrument, add_person, set_membership
 
 
 @pytest.fixture
