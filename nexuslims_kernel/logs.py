@@ -67,3 +67,18 @@ def configure_logging(level: str = "INFO") -> None:
     # Libraries that narrate routine work at INFO; their warnings still show.
     for name in ("alembic", "hyperspy", "rsciio", "exspy", "tornado.access", "numexpr", "matplotlib"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+def stdout_handlers_to_stderr() -> None:
+    """Point every logging handler that writes to stdout at stderr instead.
+
+    rosettasciio and HyperSpy install a ``StreamHandler(sys.stdout)`` on their
+    loggers when imported, which would mix log lines into a command's output.
+    """
+    outs = {id(sys.__stdout__), id(sys.stdout)}
+    loggers = [logging.getLogger()] + [lg for lg in logging.Logger.manager.loggerDict.values()
+                                       if isinstance(lg, logging.Logger)]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if isinstance(handler, logging.StreamHandler) and id(handler.stream) in outs:
+                handler.setStream(sys.stderr)

@@ -14,6 +14,7 @@ import tornado.httpserver
 import tornado.web
 
 from nexuslims_kernel.api import admin, files, logger, records, zips
+from nexuslims_kernel.api.access_log import log_request
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
 from nexuslims_kernel.api.context import ApiContext
@@ -64,7 +65,7 @@ def routes(prefix: str) -> list[tuple]:
     api = prefix.rstrip("/") + "/api/v1"
     return [
         (rf"{prefix.rstrip('/')}/?", RootRedirect),
-        (rf"{api}/", IndexHandler),
+        (rf"{api}/?", IndexHandler),  # with or without the trailing slash
         (rf"{api}/openapi\.json", OpenApiHandler),
         (rf"{api}/me", MeHandler),
         (rf"{api}/logger/events", logger.EventsHandler),
@@ -125,6 +126,7 @@ def make_app(settings: Settings | None = None, db: Database | None = None, hub_a
     return tornado.web.Application(
         handlers, nx=ctx, hub_auth=hub_auth, default_handler_class=NotFoundHandler, xheaders=False,
         cookie_secret=cookie_secret, compress_response=False, serve_traceback=False, debug=False,
+        log_function=log_request,  # one line per request
     )
 
 

@@ -141,8 +141,10 @@ class BaseHandler(tornado.web.RequestHandler):
     # -- errors --
 
     def _handle_request_exception(self, e: BaseException) -> None:  # tornado hook
-        if isinstance(e, NxhubError):
-            log.info("%s %s -> %s: %s", self.request.method, self.request.path, e.http_status, e)
+        if isinstance(e, NxhubError):  # the request's one access-log line says why (api/access_log.py)
+            self.nx_error = str(e)
+        elif isinstance(e, ApiError):
+            self.nx_error = e.message
         super()._handle_request_exception(e)
 
     def log_exception(self, typ, value, tb) -> None:

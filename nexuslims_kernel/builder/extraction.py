@@ -8,6 +8,7 @@ attached to their main file and never become datasets of their own.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,11 +25,18 @@ from nexuslims_kernel.files.store import dialect_insert
 Progress = Callable[[str, int, int], None]
 
 
-def extractor_version() -> str:
-    """Changes whenever extraction output may change (owned by the extraction engine)."""
+def extractor_version(timezone: str | None = None) -> str:
+    """Changes whenever extraction output may change (owned by the extraction engine).
+
+    The instrument's time zone is part of it: naive vendor times are read in
+    that zone, so results cached under another zone are stale.
+    """
     from nexuslims_kernel.extract import EXTRACTOR_VERSION
 
-    return EXTRACTOR_VERSION
+    if not timezone:
+        return EXTRACTOR_VERSION
+    digest = hashlib.sha1(timezone.encode()).hexdigest()[:8]  # the column holds 50 characters
+    return f"{EXTRACTOR_VERSION[:40]}/tz{digest}"
 
 
 @dataclass
@@ -73,15 +81,19 @@ def attach_cached(sess: Session, instrument_id: int, mains: list[MainFile], vers
                 main.result, main.cached = result, True
 
 
-def extract_missing(mains: list[MainFile], pool: Any, preview_dir: Path, instrument: str, progress: Progress | None) -> None:
-    """Extract every main file without a result, in the pool (never raises per file)."""
+def extract_missing(mains: list[MainFile], pool: Any, preview_dir: Path, instrument: str, progress: Progress | None,
+                    timezone: str | None = None) -> None:
+    """Extract every main file without a result, in the pool (never raises per file).
+
+    ``timezone`` is the instrument's zone: naive vendor times are read in it.
+    """
     todo = {m.path: m for m in mains if m.result is None}
     done = len(mains) - len(todo)
     if progress:
         progress("extracted", done, len(mains))
     if not todo:
         return
-    for result in pool.imap(list(todo), preview_dir=preview_dir, instrument=instrument):
+    for result in pool.imap(list(todo), preview_dir=preview_dir, instrument=instrument, timezone=timezone):
         main = todo.get(result.path)
         if main is None:
             continue

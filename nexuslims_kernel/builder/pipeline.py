@@ -144,12 +144,13 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
     with db.session() as sess:
         session = sess.get(InstrumentSession, sid)
         inst = session.instrument
-        inst_id, inst_name, root, tz, end = inst.id, inst.name, inst.filestore_root, inst.timezone or "UTC", session.end
+        inst_id, inst_name, root, inst_tz, end = inst.id, inst.name, inst.filestore_root, inst.timezone, session.end
+    tz = inst_tz or "UTC"
     if not root:
         raise NxhubError(f"instrument {inst_name} has no file store root")
     if rescan:
         scan(db, inst_id, settings)
-    version = extractor_version()
+    version = extractor_version(inst_tz)
     with db.session() as sess:
         rows = find_session_files(sess, sess.get(InstrumentSession, sid), settings)
     if rescan and rows and _relist_session_dirs(db, inst_id, rows, settings):
@@ -165,7 +166,7 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
         return _no_files(db, sid, worker, end, settings, result)
     result.n_cached = sum(m.cached for m in mains)
     with _pool_for(pool, len(mains) - result.n_cached, settings) as p:
-        extract_missing(mains, p, settings.previews_path / inst_name, inst_name, progress)
+        extract_missing(mains, p, settings.previews_path / inst_name, inst_name, progress, timezone=inst_tz)
     result.n_extracted = len(mains) - result.n_cached
     sums = fixity.compute(root, rows, os.cpu_count() or 1, progress) if settings.build.checksums else []
     activities = activities_of(mains, tz, settings.build.activity_sensitivity)

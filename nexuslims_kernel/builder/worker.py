@@ -68,8 +68,12 @@ def run_worker(
     worker_id: str | None = None,
     on_result: Callable[[BuildResult], None] | None = None,
     poll_s: float = POLL_S,
+    on_claim: Callable[[int], None] | None = None,
 ) -> int:
-    """Build queued sessions until stopped (``once``: at most one). Returns the number built."""
+    """Build queued sessions until stopped (``once``: at most one). Returns the number built.
+
+    ``on_claim(session_id)`` is called as soon as a session is claimed, ``on_result`` when it is done.
+    """
     settings = settings or get_settings()
     worker_id = worker_id or default_worker_id()
     stop = stop_event or threading.Event()
@@ -85,8 +89,10 @@ def run_worker(
                         break
                     stop.wait(poll_s)
                     continue
+                if on_claim:
+                    on_claim(sid)
                 result = build_claimed(db, sid, worker_id, settings, pool=pool)
-                log.info("session %s -> %s (%s)", sid, result.status, result.error or f"{result.n_datasets} datasets")
+                log.debug("session %s -> %s (%s)", sid, result.status, result.error or f"{result.n_datasets} datasets")
                 built += 1
                 if on_result:
                     on_result(result)

@@ -24,11 +24,13 @@ def serve(ctx: click.Context, host: str | None, port: int | None, processes: int
     import os
 
     from nexuslims_kernel.api.serve import serve as run
+    from nexuslims_kernel.cli.ports import require_free_port
 
     settings = settings_for(ctx)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host = host or settings.api.host
     port = settings.api.port if port is None else port
+    require_free_port(host, port)
     processes = processes or settings.api.processes or (os.cpu_count() or 1)
     database_for(ctx).dispose()  # fail early on a bad database; workers open their own connections
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from nexuslims_kernel.cli.output import database_for, emit, settings_for, wants_json
+from nexuslims_kernel.cli.output import database_for, dump_json, emit, settings_for, wants_json
 from nexuslims_kernel.errors import InvalidInputError
 
 RESULT_COLUMNS = ("session", "status", "files", "datasets", "activities", "extracted", "cached", "seconds", "note")
@@ -52,23 +52,28 @@ def _targets(db: Any, session_id: int | None, since: dt.datetime | None) -> list
 
 
 def _dry_run(ctx: click.Context, db: Any, sessions: list[Any]) -> None:
-    from nexuslims_kernel.files import find_session_files
+    """Each session's files grouped into the activities a build would make; nothing is changed."""
+    from nexuslims_kernel.builder.plan import plan_session
 
     settings = settings_for(ctx)
-    rows = []
-    with db.session() as sess:
-        for s in sessions:
-            s = sess.merge(s, load=False) if s not in sess else s
-            files = find_session_files(sess, s, settings)
-            rows.append({"session": s.id, "instrument": s.instrument.name, "status": s.status, "start": s.start,
-                         "end": s.end, "files": len(files)})
-    emit(ctx, rows, ("session", "instrument", "status", "start", "end", "files"), title="Would build (dry run)")
+    plans = [plan_session(db, s.id, settings) for s in sessions]
+    if wants_json(ctx):
+        dump_json(plans)
+        return
+    emit(ctx, plans, ("session", "instrument", "status", "start", "end", "files", "n_activities"),
+         title="Would build (dry run)")
+    for plan in plans:
+        rows = [{"activity": a["seq"], "file": f["relpath"], "time": f["time"], "time from": f["time_from"],
+                 "companions": f["companions"]} for a in plan["activities"] for f in a["files"]]
+        if rows:
+            emit(ctx, rows, ("activity", "file", "time", "time from", "companions"),
+                 title=f"Session {plan['session']}: files by activity")
 
 
 @click.command()
 @click.option("--session", "session_id", type=int, help="Build (or rebuild) this session now.")
 @click.option("--since", help="Build queued sessions that started on or after this ISO date.")
-@click.option("--dry-run", is_flag=True, help="Show what would be built and how many files each has; change nothing.")
+@click.option("--dry-run", is_flag=True, help="Show the files and activities each build would use; change nothing.")
 @click.pass_context
 def build(ctx: click.Context, session_id: int | None, since: str | None, dry_run: bool) -> None:
     """Build records of queued sessions now (default: everything ready in the queue)."""
@@ -103,17 +108,23 @@ def build(ctx: click.Context, session_id: int | None, since: str | None, dry_run
 @click.option("--id", "worker_id", help="Worker name shown in claims (default host:pid).")
 @click.pass_context
 def worker(ctx: click.Context, once: bool, worker_id: str | None) -> None:
-    """Claim and build queued sessions until stopped (SIGTERM finishes the current build)."""
-    import logging
+    """Claim and build queued sessions until stopped (SIGTERM finishes the current build).
 
-    from nexuslims_kernel.builder import run_worker
+    One line on stderr when a session is claimed and one when it is finished.
+    """
+    from nexuslims_kernel.builder import default_worker_id, run_worker
 
     settings = settings_for(ctx)
     db = database_for(ctx)
-    log = logging.getLogger("nexuslims_kernel.worker")
-    n = run_worker(db, once=once, settings=settings, worker_id=worker_id,
-                   on_result=lambda r: log.info("session %s: %s", r.session_id, r.status))
-    click.echo(f"worker {worker_id or 'default'}: built {n} session(s)", err=True)
+    name = worker_id or default_worker_id()
+    say = lambda msg: click.echo(f"worker {name}: {msg}", err=True)  # noqa: E731
+    say("waiting for queued sessions (Ctrl-C to stop)")
+    n = run_worker(db, once=once, settings=settings, worker_id=name,
+                   on_claim=lambda sid: say(f"claimed session {sid}"),
+                   on_result=lambda r: say(f"session {r.session_id} {r.status} in {r.elapsed_s:.1f} s: "
+                                           + (r.error or f"record {r.record_id}, {r.n_files} files, "
+                                                         f"{r.n_datasets} datasets, {r.n_activities} activities")))
+    say(f"stopped; built {n} session(s)")
 
 
 @click.command()
@@ -146,10 +157,21 @@ def index(ctx: click.Context, instrument: str | None, watch: bool, full: bool) -
         except KeyboardInterrupt:
             stop.set()
         return
-    stats = [files.scan(db, instrument, settings, full=full)] if instrument else files.scan_all(db, settings, full=full)
+    failures: list[Any] = []
+
+    def report_failure(name: str, exc: Exception) -> None:
+        failures.append(exc)
+        click.echo(f"nxhub: error: {exc}", err=True)
+
+    if instrument:
+        stats = [files.scan(db, instrument, settings, full=full)]
+    else:  # every reachable store, even when one before it is missing
+        stats = files.scan_all(db, settings, full=full, on_error=report_failure)
     emit(ctx, [s.to_dict() for s in stats],
          ("instrument", "dirs_listed", "dirs_skipped", "files_seen", "added_or_changed", "deleted", "unsettled", "files_per_s"),
          title="File index")
+    if failures:
+        raise click.exceptions.Exit(failures[0].exit_code)
 
 
 @click.command()

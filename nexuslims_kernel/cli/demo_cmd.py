@@ -17,9 +17,13 @@ from nexuslims_kernel.cli.output import dump_json, emit, settings_for, wants_jso
     help="How many demo sessions (8 = one week).",
 )
 @click.option("--no-build", is_flag=True, help="Only create rows and files; leave the sessions TO_BE_BUILT.")
+@click.option("--force", is_flag=True, help="Merge into a database that already holds other instruments or people.")
 @click.pass_context
-def demo(ctx: click.Context, n_sessions: int, no_build: bool) -> None:
-    """Create (or complete) the demo facility in the data directory; safe to run twice."""
+def demo(ctx: click.Context, n_sessions: int, no_build: bool, force: bool) -> None:
+    """Create (or complete) the demo facility in the data directory; safe to run twice.
+
+    Refuses a database that holds instruments or people of its own (a real facility) unless --force.
+    """
     from nexuslims_kernel.demo import run_demo
 
     settings = settings_for(ctx)
@@ -28,6 +32,7 @@ def demo(ctx: click.Context, n_sessions: int, no_build: bool) -> None:
         settings,
         sessions=n_sessions,
         build=not no_build,
+        force=force,
         progress=None if quiet else lambda m: click.echo(f"demo: {m}", err=True),
     )
     if quiet:
@@ -49,7 +54,8 @@ def demo(ctx: click.Context, n_sessions: int, no_build: bool) -> None:
         ["id", "instrument", "user", "start", "files", "status", "record", "access"],
         title="Demo sessions (start in UTC)",
     )
-    emit(ctx, [dict(u, groups=", ".join(u["groups"])) for u in summary.users], ["username", "name", "groups"], title="Demo users")
+    emit(ctx, [dict(u, groups=", ".join(u["groups"]), admin="yes" if u["admin"] else "") for u in summary.users],
+         ["username", "name", "groups", "admin"], title="Demo users")
     click.echo(
         f"{len(summary.sessions)} sessions, {summary.files_written} files under {settings.data_dir / 'demo-store'}"
         f"{'' if summary.built else ' (not built: run nxhub build)'}; {summary.seconds} s"

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from nexuslims_kernel.cli.output import dump_json, settings_for, wants_json
+from nexuslims_kernel.cli.output import dump_json, json_stdout, settings_for, wants_json
 
 EXIT_SOME_FAILED = 3
 
@@ -29,14 +29,53 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _Timeout
 
 
-def _extract_one(path: str, preview: Path | None, instrument: str | None, timeout_s: float) -> Any:
+def instrument_zone(settings: Any, instrument: str) -> str | None:
+    """The time zone the hub knows ``instrument`` by (a profile's own ``timezone`` overrides it later).
+
+    A name that is neither in the hub's database nor in the instrument profiles is a
+    mistake (a typo would silently read naive times in the wrong zone): NotFoundError.
+    """
+    from nexuslims_kernel.errors import NotFoundError
+    from nexuslims_kernel.extract.profiles import load_profiles
+
+    known = instrument in load_profiles(settings.extract.profiles_file)
+    zone = _zone_in_database(settings.db_url, instrument)
+    if zone is None and not known:
+        raise NotFoundError(f"no instrument named {instrument!r} in the hub or the instrument profiles "
+                            "(see 'nxhub instruments list')")
+    return zone
+
+
+def _zone_in_database(url: str, instrument: str) -> str | None:
+    """The instrument's zone, or None when the database is absent, not initialised or lacks it."""
+    from sqlalchemy import select
+
+    from nexuslims_kernel.db import current_revision, get_database, head_revision
+    from nexuslims_kernel.db.migrate import missing_sqlite_file
+    from nexuslims_kernel.db.models import Instrument
+    from nexuslims_kernel.errors import DatabaseError
+
+    if missing_sqlite_file(url) is not None:
+        return None
+    db = get_database(url)
+    try:
+        if current_revision(db) != head_revision():
+            return None
+    except DatabaseError:
+        return None
+    with db.session() as sess:
+        return sess.scalar(select(Instrument.timezone).where(Instrument.name == instrument))
+
+
+def _extract_one(path: str, preview: Path | None, instrument: str | None, timeout_s: float,
+                 timezone: str | None = None) -> Any:
     from nexuslims_kernel.extract.core import extract_file
     from nexuslims_kernel.extract.pool import _error_result
 
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, timeout_s)
     try:
-        return extract_file(path, preview_dir=preview, instrument=instrument)
+        return extract_file(path, preview_dir=preview, instrument=instrument, timezone=timezone)
     except _Timeout:
         return _error_result(path, f"timed out after {timeout_s:g} s", timeout_s)
     finally:
@@ -44,7 +83,8 @@ def _extract_one(path: str, preview: Path | None, instrument: str | None, timeou
         signal.signal(signal.SIGALRM, previous)
 
 
-def _extract_many(mains: list[str], preview: Path | None, instrument: str | None, workers: int | None) -> list[Any]:
+def _extract_many(mains: list[str], preview: Path | None, instrument: str | None, workers: int | None,
+                  timezone: str | None = None) -> list[Any]:
     from rich.progress import Progress
 
     from nexuslims_kernel.extract.pool import ExtractionPool
@@ -52,7 +92,7 @@ def _extract_many(mains: list[str], preview: Path | None, instrument: str | None
     results = []
     with Progress(transient=True, console=_stderr_console()) as progress, ExtractionPool(workers=workers) as pool:
         task = progress.add_task("extracting", total=len(mains))
-        for result in pool.imap(mains, preview_dir=preview, instrument=instrument):
+        for result in pool.imap(mains, preview_dir=preview, instrument=instrument, timezone=timezone):
             results.append(result)
             progress.advance(task)
     order = {p: i for i, p in enumerate(mains)}
@@ -89,7 +129,8 @@ def _summary(results: list[Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document (a list, one object per file).")
 @click.option("--preview", "preview", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Write PNG thumbnails into this directory.")
-@click.option("--instrument", default=None, help="Instrument name: selects its profile (time zone, fixes).")
+@click.option("--instrument", default=None,
+              help="Instrument name (in the hub or the profiles): its time zone for naive times, its profile's fixes.")
 @click.option("--workers", type=int, default=None, help="Worker processes for several files (default: settings).")
 @click.pass_context
 def extract(ctx: click.Context, files: tuple[str, ...], as_json: bool, preview: Path | None,
@@ -98,11 +139,14 @@ def extract(ctx: click.Context, files: tuple[str, ...], as_json: bool, preview: 
     from nexuslims_kernel.extract.companions import split_companions
 
     settings = settings_for(ctx)
+    if as_json and not wants_json(ctx):
+        ctx.with_resource(json_stdout())
+    zone = instrument_zone(settings, instrument) if instrument else None
     mains = list(split_companions(files))
     if len(mains) == 1:
-        results = [_extract_one(mains[0], preview, instrument, settings.extract.timeout_s)]
+        results = [_extract_one(mains[0], preview, instrument, settings.extract.timeout_s, zone)]
     else:
-        results = _extract_many(mains, preview, instrument, workers)
+        results = _extract_many(mains, preview, instrument, workers, zone)
     if as_json or wants_json(ctx):
         dump_json([r.to_dict() for r in results])
     else:

@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "sessions": "nexuslims_kernel.cli.sessions_cmd:sessions",
     "extract": "nexuslims_kernel.cli.extract_cmd:extract",
     "export": "nexuslims_kernel.cli.export_cmd:export",
+    "records": "nexuslims_kernel.cli.records_cmd:records",
     "demo": "nexuslims_kernel.cli.demo_cmd:demo",
     "build": "nexuslims_kernel.cli.build_cmd:build",
     "worker": "nexuslims_kernel.cli.build_cmd:worker",
@@ -45,12 +46,13 @@ HELP: dict[str, str] = {
     "db": "Migrate or inspect the database schema.",
     "status": "Summarise the hub: database, instruments, sessions by status.",
     "instruments": "Add, list, edit instruments and issue Logger tokens.",
-    "users": "Add and list people.",
+    "users": "Add, edit and list people.",
     "groups": "Manage groups and their members.",
     "projects": "Add and list projects.",
     "sessions": "List and inspect instrument sessions.",
     "extract": "Extract metadata and thumbnails from EM files.",
     "export": "Export a record as Nexus XML, JSON or an RO-Crate zip.",
+    "records": "List, search and show built records (the API's filters).",
     "demo": "Create a small demo facility with sessions, files and records.",
     "build": "Build records of queued sessions now, with progress and a summary.",
     "worker": "Run a build worker: claim queued sessions and build them.",
@@ -98,6 +100,10 @@ def cli(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
     from nexuslims_kernel.logs import configure_logging
 
     configure_logging(settings_for(ctx).log_level)
+    if as_json:
+        from nexuslims_kernel.cli.output import json_stdout
+
+        ctx.with_resource(json_stdout())
 
 
 def main(argv: list[str] | None = None) -> None:

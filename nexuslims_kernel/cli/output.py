@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -52,8 +54,34 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# The real stdout while a --json command runs (sys.stdout then points at stderr).
+_JSON_STDOUT: list[Any] = []
+
+
+@contextlib.contextmanager
+def json_stdout() -> Any:
+    """While a ``--json`` command runs, stdout carries only the JSON document.
+
+    Libraries write to stdout behind our back (rosettasciio and HyperSpy give their
+    loggers a ``StreamHandler(sys.stdout)``; some readers print): for the duration,
+    ``sys.stdout`` is stderr, and :func:`dump_json` writes to the real stdout.
+    """
+    from nexuslims_kernel.logs import stdout_handlers_to_stderr
+
+    stdout_handlers_to_stderr()
+    real = sys.stdout
+    _JSON_STDOUT.append(real)
+    sys.stdout = sys.stderr
+    try:
+        yield
+    finally:
+        sys.stdout = real
+        _JSON_STDOUT.pop()
+
+
 def dump_json(data: Any) -> None:
-    click.echo(json.dumps(data, default=_jsonable, indent=2, ensure_ascii=False))
+    out = _JSON_STDOUT[-1] if _JSON_STDOUT else None
+    click.echo(json.dumps(data, default=_jsonable, indent=2, ensure_ascii=False), file=out)
 
 
 def emit(ctx: click.Context, rows: Sequence[dict[str, Any]], columns: Iterable[str], title: str | None = None) -> None:
@@ -70,8 +98,6 @@ def emit(ctx: click.Context, rows: Sequence[dict[str, Any]], columns: Iterable[s
         table.add_column(col, overflow="fold")
     for row in rows:
         table.add_row(*[_cell(row.get(c)) for c in cols])
-    import sys
-
     Console(soft_wrap=True, width=None if sys.stdout.isatty() else 200).print(table)
     if not rows:
         click.echo("(none)")
@@ -88,10 +114,18 @@ def emit_one(ctx: click.Context, obj: dict[str, Any]) -> None:
 
 
 def database_for(ctx: click.Context, check_schema: bool = True):
-    """The configured database, refusing to run on an out-of-date schema."""
-    from nexuslims_kernel.db import get_database, require_current
+    """The configured database, refusing to run on an out-of-date schema.
 
-    db = get_database(settings_for(ctx).db_url)
+    A SQLite file that does not exist yet is not created here (only ``nxhub init`` creates it).
+    """
+    from nexuslims_kernel.db import get_database, require_current
+    from nexuslims_kernel.db.migrate import missing_sqlite_file
+    from nexuslims_kernel.errors import DatabaseError
+
+    url = settings_for(ctx).db_url
+    if check_schema and missing_sqlite_file(url) is not None:
+        raise DatabaseError(f"no database at {missing_sqlite_file(url)}: run 'nxhub init'")
+    db = get_database(url)
     if check_schema:
         require_current(db)
     return db

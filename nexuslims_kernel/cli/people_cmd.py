@@ -9,7 +9,7 @@ from nexuslims_kernel.cli.output import database_for, emit_listing, emit_one
 
 @click.group()
 def users() -> None:
-    """Add and list people."""
+    """Add, edit and list people."""
 
 
 @users.command("add")
@@ -30,6 +30,29 @@ def users_add(ctx: click.Context, username: str, display_name: str | None, email
         for group in groups:
             set_membership(sess, group, username, True)
         row = person_row(person)
+    emit_one(ctx, row)
+
+
+@users.command("edit")
+@click.argument("username")
+@click.option("--name", "display_name", help="Full name.")
+@click.option("--email", help="E-mail address ('' clears it).")
+@click.option("--admin/--no-admin", "admin", default=None, help="Make an administrator, or take that right away.")
+@click.pass_context
+def users_edit(ctx: click.Context, username: str, display_name: str | None, email: str | None,
+               admin: bool | None) -> None:
+    """Change USERNAME's name, e-mail or administrator right."""
+    from nexuslims_kernel.db.directory import edit_person, person_row
+    from nexuslims_kernel.errors import InvalidInputError
+
+    changes = {"display_name": display_name, "email": email, "is_admin": admin}
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if not changes:
+        raise InvalidInputError("nothing to change: give --name, --email or --admin/--no-admin")
+    if changes.get("email") == "":
+        changes["email"] = None
+    with database_for(ctx).session(write=True) as sess:
+        row = person_row(edit_person(sess, username, **changes))
     emit_one(ctx, row)
 
 

@@ -39,7 +39,18 @@ def session_row(s) -> dict:
         "status": s.status,
         "status_reason": s.status_reason,
         "note": s.note,
+        "record_id": _record_id(s),
     }
+
+
+def _record_id(s) -> int | None:
+    """The id of the session's record (kept across rebuilds), None before its first build."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import object_session
+
+    from nexuslims_kernel.db.models import Record
+
+    return object_session(s).scalar(select(Record.id).where(Record.session_id == s.id))
 
 
 @click.group()

@@ -81,17 +81,18 @@ def status(ctx: click.Context) -> None:
 
     from nexuslims_kernel import db as dbmod
     from nexuslims_kernel.db.directory import count
+    from nexuslims_kernel.db.migrate import missing_sqlite_file
     from nexuslims_kernel.db.models import Instrument, InstrumentSession, Person, Record
 
     settings = settings_for(ctx)
-    db = database_for(ctx, check_schema=False)
-    have, want = dbmod.current_revision(db), dbmod.head_revision()
-    info: dict = {
-        "data_dir": str(settings.data_dir),
-        "database": dbmod.safe_url(settings.db_url),
-        "schema": have or "empty",
-        "schema_ok": have == want,
-    }
+    info: dict = {"data_dir": str(settings.data_dir), "database": dbmod.safe_url(settings.db_url)}
+    if missing_sqlite_file(settings.db_url) is not None:  # opening it would create it
+        have, want = None, dbmod.head_revision()
+    else:
+        db = database_for(ctx, check_schema=False)
+        have, want = dbmod.current_revision(db), dbmod.head_revision()
+    info["schema"] = "not initialised" if have is None else have
+    info["schema_ok"] = have == want
     if have == want:
         with db.session() as sess:
             info["instruments"] = count(sess, Instrument)
@@ -101,4 +102,7 @@ def status(ctx: click.Context) -> None:
             info["sessions"] = {status: n for status, n in sorted(rows)}
     emit_one(ctx, info)
     if have != want:
+        hint = "run 'nxhub init'" if have is None else "run 'nxhub db upgrade'"
+        click.echo(f"nxhub: the database is {info['schema'] if have is None else 'at an older or newer schema'}: {hint}",
+                   err=True)
         raise click.exceptions.Exit(3)

@@ -50,16 +50,20 @@ def up(ctx: click.Context, host: str | None, port: int | None, demo: bool, worke
     import asyncio
 
     from nexuslims_kernel import db as dbmod
+    from nexuslims_kernel.cli.ports import require_free_port
     from nexuslims_kernel.db.directory import count
-    from nexuslims_kernel.db.models import Instrument
+    from nexuslims_kernel.db.models import Instrument, Person
 
     settings = settings_for(ctx)
+    host = host or settings.api.host
+    port = settings.api.port if port is None else port
+    require_free_port(host, port)  # before anything starts
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = dbmod.get_database(settings.db_url)
     dbmod.upgrade(database)
     say = lambda msg: click.echo(f"nxhub up: {msg}", err=True)  # noqa: E731
     with database.session() as sess:
-        empty = count(sess, Instrument) == 0
+        empty = count(sess, Instrument) == 0 and count(sess, Person) == 0  # the demo never merges into a facility
     if demo and empty:
         from nexuslims_kernel.demo import run_demo
 
@@ -75,9 +79,6 @@ def up(ctx: click.Context, host: str | None, port: int | None, demo: bool, worke
         say(f"build worker started (pid {children[-1].pid})")
 
     from nexuslims_kernel.api import make_app, make_server
-
-    host = host or settings.api.host
-    port = settings.api.port if port is None else port
 
     async def serve() -> None:
         stop = asyncio.Event()

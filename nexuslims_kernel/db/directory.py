@@ -169,10 +169,34 @@ def add_person(
     check_name(username, "username", USERNAME_RE)
     if sess.scalar(select(Person.id).where(Person.username == username)) is not None:
         raise AlreadyExistsError(f"a user named {username!r} already exists")
-    if email is not None and not re.match(r"^[^@\s]+@[^@\s]+$", email):
-        raise InvalidInputError(f"email {email!r} is not an e-mail address")
+    check_email(email)
     person = Person(username=username, display_name=display_name, email=email, is_admin=is_admin, external_ids=external_ids or {})
     sess.add(person)
+    sess.flush()
+    return person
+
+
+def check_email(email: str | None) -> str | None:
+    if email is not None and not re.match(r"^[^@\s]+@[^@\s]+$", email):
+        raise InvalidInputError(f"email {email!r} is not an e-mail address")
+    return email
+
+
+EDITABLE_PERSON_FIELDS = {"display_name", "email", "is_admin"}
+
+
+def edit_person(sess: Session, username: str, **changes: Any) -> Person:
+    """Change a person's name, e-mail or administrator flag (``None`` e-mail clears it)."""
+    person = get_person(sess, username)
+    unknown = set(changes) - EDITABLE_PERSON_FIELDS
+    if unknown:
+        raise InvalidInputError(f"user field(s) {', '.join(sorted(unknown))} cannot be edited")
+    if "is_admin" in changes and not isinstance(changes["is_admin"], bool):
+        raise InvalidInputError("is_admin must be true or false")
+    if "email" in changes:
+        check_email(changes["email"])
+    for key, value in changes.items():
+        setattr(person, key, value)
     sess.flush()
     return person
 

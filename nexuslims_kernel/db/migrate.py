@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from nexuslims_kernel.db.engine import Database, safe_url
@@ -54,12 +55,23 @@ def downgrade(db: Database, revision: str) -> None:
     _run(db, command.downgrade, revision)
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names when it does not exist yet (opening it would create it), else None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
 def require_current(db: Database) -> None:
     """Refuse to work on a database whose schema is older or newer than the code."""
     have, want = current_revision(db), head_revision()
+    if have is None:
+        raise DatabaseError(f"database {safe_url(db.url)} is not initialised: run 'nxhub init'")
     if have != want:
-        state = "empty" if have is None else f"at revision {have}"
-        raise DatabaseError(f"database {safe_url(db.url)} is {state}, the code needs {want}: run 'nxhub db upgrade'")
+        raise DatabaseError(f"database {safe_url(db.url)} is at revision {have}, the code needs {want}: "
+                            "run 'nxhub db upgrade'")
 
 
 def all_revisions() -> list[str]:

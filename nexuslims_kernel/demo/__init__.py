@@ -70,24 +70,38 @@ def _build(settings: Settings, db: Any, progress: Progress) -> None:
     builder.drain(db, settings=settings)
 
 
-def run_demo(settings: Settings, sessions: int = 8, build: bool = True, progress: Progress | None = None) -> DemoSummary:
-    """Create the demo facility in ``settings``' data dir and database; safe to run again."""
+def run_demo(settings: Settings, sessions: int = 8, build: bool = True, progress: Progress | None = None,
+             force: bool = False) -> DemoSummary:
+    """Create the demo facility in ``settings``' data dir and database; safe to run again.
+
+    A database that already holds other instruments or people is a real facility: the demo
+    would put its users into demo groups and show them demo records, so it is refused
+    (:class:`AlreadyExistsError`) unless ``force``.
+    """
     from sqlalchemy import select
 
     from nexuslims_kernel.db import get_database, upgrade
     from nexuslims_kernel.db.models import InstrumentSession, Record
-    from nexuslims_kernel.demo.facility import apply_access, ensure_directory, ensure_session
+    from nexuslims_kernel.demo.facility import apply_access, ensure_directory, ensure_session, foreign_rows
+    from nexuslims_kernel.errors import AlreadyExistsError
 
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
     db = get_database(settings.db_url)
     upgrade(db)
+    with db.session() as sess:
+        foreign = foreign_rows(sess)
+    if foreign and not force:
+        raise AlreadyExistsError(
+            f"the database already holds a facility ({', '.join(foreign)}, ...): the demo would merge into it "
+            "(its people could join demo groups and see demo records); use a fresh --data-dir, or --force to merge")
     plans = planned_sessions(sessions)
     summary = DemoSummary(instruments=[i["name"] for i in INSTRUMENTS])
     summary.users = [
         {
             "username": u["username"],
             "name": u["display_name"],
+            "admin": bool(u.get("is_admin")),
             "groups": sorted(g for g, spec in GROUPS.items() if u["username"] in spec["members"]),
         }
         for u in USERS

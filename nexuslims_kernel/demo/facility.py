@@ -26,6 +26,15 @@ def session_window(plan: DemoSession, timezone: str) -> tuple[dt.datetime, dt.da
     return start, start + dt.timedelta(hours=plan.hours)
 
 
+def foreign_rows(sess: Session) -> list[str]:
+    """Instruments and people in the database that the demo did not create (at most a few, for a message)."""
+    demo_instruments = [spec["name"] for spec in INSTRUMENTS]
+    demo_people = [user["username"] for user in USERS]
+    instruments = sess.scalars(select(Instrument.name).where(Instrument.name.not_in(demo_instruments)).limit(3))
+    people = sess.scalars(select(Person.username).where(Person.username.not_in(demo_people)).limit(3))
+    return [f"instrument {name}" for name in instruments] + [f"user {name}" for name in people]
+
+
 def ensure_directory(sess: Session, data_dir: Path) -> dict[str, Instrument]:
     """Instruments, people, groups and projects of the demo; existing ones are left as they are."""
     instruments = {}
@@ -45,7 +54,8 @@ def ensure_directory(sess: Session, data_dir: Path) -> dict[str, Instrument]:
         instruments[inst.name] = inst
     for user in USERS:
         if sess.scalar(select(Person.id).where(Person.username == user["username"])) is None:
-            directory.add_person(sess, user["username"], display_name=user["display_name"], email=user["email"])
+            directory.add_person(sess, user["username"], display_name=user["display_name"], email=user["email"],
+                                 is_admin=user.get("is_admin", False))
     for name, spec in GROUPS.items():
         if sess.scalar(select(Group.id).where(Group.name == name)) is None:
             directory.add_group(sess, name, spec["description"])

@@ -1,7 +1,7 @@
 """What the demo facility contains: fixed, so running the demo twice changes nothing.
 
 Two instruments in different time zones, three users in two groups (bob is
-in both), two projects, and a week of sessions whose records end up public,
+in both) and an administrator (dana), two projects, and a week of sessions whose records end up public,
 group-only or private so the API's access rules show differences.
 """
 
@@ -35,6 +35,8 @@ USERS = [
     {"username": "alice", "display_name": "Alice Archer", "email": "alice@example.org"},
     {"username": "bob", "display_name": "Bob Brown", "email": "bob@example.org"},
     {"username": "carol", "display_name": "Carol Chen", "email": "carol@example.org"},
+    # The facility manager: an administrator (sees every record, manages instruments and people).
+    {"username": "dana", "display_name": "Dana Director", "email": "dana@example.org", "is_admin": True},
 ]
 GROUPS = {
     "materials-lab": {"description": "Nanoparticle and thin-film materials", "members": ["alice", "bob"]},

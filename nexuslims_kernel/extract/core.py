@@ -163,8 +163,12 @@ def _share_acquisition_time(datasets: list[DatasetResult]) -> None:
 
 def extract_file(path: str | os.PathLike[str], preview_dir: Path | None = None, instrument: str | None = None,
                  preview_size: int | None = None, *, registry: Registry | None = None,
-                 profiles: dict[str, Profile] | None = None) -> FileResult:
-    """Metadata and previews of every signal in ``path``; never raises for a bad file."""
+                 profiles: dict[str, Profile] | None = None, timezone: str | None = None) -> FileResult:
+    """Metadata and previews of every signal in ``path``; never raises for a bad file.
+
+    ``timezone`` is the instrument's zone for naive vendor times (a profile's
+    ``timezone`` overrides it).
+    """
     started = time.perf_counter()
     p = Path(path)
     result = FileResult(path=str(path))
@@ -179,7 +183,7 @@ def extract_file(path: str | os.PathLike[str], preview_dir: Path | None = None, 
         result.companions = companions_of(p)
         try:
             extractor, signals = _read_signals(p, read_head(p), registry or REGISTRY, result)
-            profile = pick_profile(profiles, instrument)
+            profile = pick_profile(profiles, instrument, timezone=timezone)
             for i, signal in enumerate(signals):
                 result.datasets.append(_dataset(i, signal, result, profile, profiles, preview_dir, size))
             _share_acquisition_time(result.datasets)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from nexuslims_kernel.extract.sanitize import jsonable
+from nexuslims_kernel.extract.sanitize import jsonable, tidy_floats
 from nexuslims_kernel.extract.times import acquisition_time
 from nexuslims_kernel.extract.units import canonical_unit, quantity
 from nexuslims_kernel.extract.vendor_fields import vendor_values
@@ -200,4 +200,4 @@ def normalise(signal: dict[str, Any], *, mtime: float | None, profile_tz: str | 
         spatial = [a for a in axes if a["navigate"] == (kind == "SpectrumImage")]
         if spatial:
             out["pixel_size"] = [{"axis": a["name"], "value": a["scale"], "unit": a["units"]} for a in spatial]
-    return jsonable(out), kind, warnings
+    return tidy_floats(jsonable(out)), kind, warnings

@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -45,6 +46,9 @@ def _worker_main(conn: Connection, memory_mb: int | None) -> None:
     for var in _THREAD_VARS:  # one BLAS thread: little address space, no oversubscription
         os.environ.setdefault(var, "1")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # The parent's stdout may be a --json document: whatever a reader prints or logs goes to stderr.
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     import logging
 
     logging.getLogger("rsciio").setLevel(logging.ERROR)
@@ -64,12 +68,13 @@ def _worker_main(conn: Connection, memory_mb: int | None) -> None:
             return
         if job is None:
             return
-        job_id, path, preview_dir, instrument, size, plugin_paths = job
+        job_id, path, preview_dir, instrument, timezone, size, plugin_paths = job
         for target in plugin_paths:
             if target not in REGISTRY.registered_paths:
                 REGISTRY.register_path(target)
         try:
-            result = extract_file(path, preview_dir=preview_dir, instrument=instrument, preview_size=size).to_dict()
+            result = extract_file(path, preview_dir=preview_dir, instrument=instrument, preview_size=size,
+                                  timezone=timezone).to_dict()
         except MemoryError:
             result = FileResult(path=str(path), error="out of memory (the extraction memory limit was reached)").to_dict()
         conn.send((job_id, result))
@@ -181,8 +186,12 @@ class ExtractionPool:
         return results
 
     def imap(self, paths: Iterable[str | os.PathLike[str]], preview_dir: Path | str | None = None,
-             instrument: str | None = None, preview_size: int | None = None) -> Iterator[FileResult]:
-        """Results in completion order; a bad file gives an error result, never an exception."""
+             instrument: str | None = None, preview_size: int | None = None,
+             timezone: str | None = None) -> Iterator[FileResult]:
+        """Results in completion order; a bad file gives an error result, never an exception.
+
+        ``timezone``: the instrument's zone for naive vendor times (see :func:`extract_file`).
+        """
         from nexuslims_kernel.extract.registry import REGISTRY
 
         if not self._workers:
@@ -199,7 +208,7 @@ class ExtractionPool:
                     worker.started = time.monotonic()
                     worker.deadline = worker.started + self.timeout_s
                     try:
-                        worker.conn.send((self._next_id, path, preview, instrument, preview_size, plugins))
+                        worker.conn.send((self._next_id, path, preview, instrument, timezone, preview_size, plugins))
                     except (OSError, ValueError):
                         pass  # found dead below
             yield from self._collect(bool(queue))

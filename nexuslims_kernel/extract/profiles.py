@@ -22,7 +22,7 @@ written as ``instrument`` in every dataset's metadata.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -91,10 +91,18 @@ def load_profiles(path: Path | None) -> dict[str, Profile]:
     return parse_profiles(data, str(path))
 
 
-def pick_profile(profiles: dict[str, Profile], instrument: str | None, metadata: dict[str, Any] | None = None) -> Profile | None:
-    """The named instrument's profile, else the first whose ``match`` fits ``metadata``."""
+def pick_profile(profiles: dict[str, Profile], instrument: str | None, metadata: dict[str, Any] | None = None,
+                 timezone: str | None = None) -> Profile | None:
+    """The named instrument's profile, else the first whose ``match`` fits ``metadata``.
+
+    ``timezone`` is the instrument's own zone (from the hub's database): it
+    applies unless the profile names a zone of its own, which overrides it.
+    """
     if instrument:
-        return profiles.get(instrument) or Profile(name=instrument)
+        profile = profiles.get(instrument) or Profile(name=instrument)
+        if timezone and not profile.timezone:
+            profile = replace(profile, timezone=timezone)
+        return profile
     if metadata:
         return next((p for p in profiles.values() if p.matches(metadata)), None)
     return None

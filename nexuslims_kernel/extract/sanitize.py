@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Any
 
 MAX_ARRAY_ITEMS = 64
@@ -76,3 +77,40 @@ def _numpy_jsonable(value: Any, depth: int) -> Any:
     if hasattr(value, "compute") and hasattr(value, "shape"):  # a stray dask array
         return {"lazy_array": True, "shape": list(value.shape), "dtype": str(value.dtype)}
     return str(value)[:MAX_STRING]
+
+
+# In 15 significant digits: a run of 0s or 9s that starts among the first 8 digits and is
+# followed by digits up to the last: the tail is the noise of a float32 value widened to
+# float64 (0.20000000298023224) or of arithmetic on one (-0.5000000074505806).
+_FLOAT32_NOISE = re.compile(r"^(\d{1,8}?)(?:0{5,}|9{5,})\d*[1-9]$")
+
+
+def tidy_float(value: float) -> float:
+    """``value`` at the precision the file carries, without binary noise.
+
+    Unit arithmetic leaves noise in the 16th digit (320.00000000000006 -> 320.0, at 15
+    significant digits); a float32 field read as float64 leaves it from the 8th
+    (0.004999999888241291 -> 0.005), recognised by its run of 0s or 9s and removed when
+    that changes the value by less than a millionth.
+    """
+    if value == 0 or not math.isfinite(value):
+        return value
+    value = float(f"{value:.15g}")
+    digits = f"{abs(value):.14e}".split("e")[0].replace(".", "")
+    match = _FLOAT32_NOISE.match(digits)
+    if match:
+        short = float(f"{value:.{len(match.group(1))}g}")
+        if abs(short - value) <= 1e-6 * abs(value):
+            return short
+    return value
+
+
+def tidy_floats(value: Any) -> Any:
+    """Every float in a JSON-like structure through :func:`tidy_float` (normalised metadata only; raw stays raw)."""
+    if isinstance(value, float):
+        return tidy_float(value)
+    if isinstance(value, dict):
+        return {k: tidy_floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [tidy_floats(v) for v in value]
+    return value

@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib.metadata
 
 # 2: vendor field tables, naive times in the instrument's zone, date-only / placeholder times
-OUTPUT_REVISION = 2
+# 3: the instrument's own zone reaches builds; floats rounded to the precision the file carries
+OUTPUT_REVISION = 3
 
 
 def _build() -> str:

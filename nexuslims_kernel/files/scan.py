@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.engine import Database
 from nexuslims_kernel.db.models import Instrument
-from nexuslims_kernel.errors import ConfigError, NotFoundError
+from nexuslims_kernel.errors import ConfigError, NotFoundError, NxhubError
 from nexuslims_kernel.files.store import CachedDir, IndexWriter, files_in_dir, has_files, load_dirs
 from nexuslims_kernel.files.walk import dir_mtime_ns, join, list_dir
 
@@ -181,6 +181,19 @@ def store_names(db: Database) -> list[str]:
         return list(sess.scalars(select(Instrument.name).where(Instrument.filestore_root.is_not(None)).order_by(Instrument.name)))
 
 
-def scan_all(db: Database, settings: Settings | None = None, *, full: bool = False) -> list[ScanStats]:
-    """Scan every instrument that has a file store root."""
-    return [scan(db, name, settings, full=full) for name in store_names(db)]
+def scan_all(db: Database, settings: Settings | None = None, *, full: bool = False,
+             on_error: Callable[[str, NxhubError], None] | None = None) -> list[ScanStats]:
+    """Scan every instrument that has a file store root.
+
+    With ``on_error``, a store that cannot be scanned (unmounted, moved) is reported
+    to it and the others are still scanned; without, the first such error is raised.
+    """
+    stats = []
+    for name in store_names(db):
+        try:
+            stats.append(scan(db, name, settings, full=full))
+        except NxhubError as exc:
+            if on_error is None:
+                raise
+            on_error(name, exc)
+    return stats

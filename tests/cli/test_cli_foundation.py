@@ -49,7 +49,7 @@ def test_init_is_idempotent_and_reports_schema(nxhub) -> None:
 
 def test_commands_refuse_an_uninitialised_database(nxhub) -> None:
     code, _, err = nxhub("instruments", "list")
-    assert code == 69 and "run 'nxhub db upgrade'" in err and err.count("\n") == 1
+    assert code == 69 and "run 'nxhub init'" in err and err.count("\n") == 1
 
 
 def test_instrument_lifecycle_and_errors(nxhub, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ UTC = dt.UTC
 def test_upgrade_from_empty_creates_every_table(db_url: str) -> None:
     db = Database(db_url)
     assert current_revision(db) is None
-    with pytest.raises(DatabaseError, match="nxhub db upgrade"):
+    with pytest.raises(DatabaseError, match="not initialised: run 'nxhub init'"):
         require_current(db)
     upgrade(db)
     assert current_revision(db) == head_revision()

@@ -31,12 +31,15 @@ def test_demo_without_build_is_idempotent_and_files_fall_in_their_sessions(db_ur
         "alice": ["materials-lab"],
         "bob": ["catalysis-lab", "materials-lab"],
         "carol": ["catalysis-lab"],
+        "dana": [],
     }
+    assert [u["username"] for u in first["users"] if u["admin"]] == ["dana"]
 
     db = Database(db_url)
     try:
         with db.session() as sess:
-            assert sess.scalar(select(func.count()).select_from(Person)) == 3
+            assert sess.scalar(select(func.count()).select_from(Person)) == 4
+            assert sess.scalar(select(Person.username).where(Person.is_admin)) == "dana"
             assert sess.scalar(select(func.count()).select_from(Group)) == 2
             assert sess.scalar(select(func.count()).select_from(Project)) == 2
             instruments = {i.name: i for i in sess.scalars(select(Instrument))}
@@ -94,5 +97,56 @@ def test_demo_builds_records_with_different_access(db_url, env_for_cli):
             assert sum(r.group_id is None for r in records) == 2
             for r in records:
                 assert validation_errors(to_xml(load_record(sess, r.id))) == []
+            # survey_003.tif's TIFF time is 09:18 on the Berlin microscope's clock (08:18 UTC): it belongs
+            # with the surveys taken minutes before it, not with the EDS maps an hour later.
+            first = load_record(sess, out["sessions"][0]["record_id"])
+            by_name = {d.relpath.rsplit("/", 1)[-1]: d for d in first.datasets}
+            survey = by_name["survey_003.tif"]
+            assert survey.acquired_at == dt.datetime(2025, 3, 3, 8, 18, tzinfo=dt.UTC)
+            assert survey.activity_id == by_name["survey_001.hspy"].activity_id != by_name["eds_particle_01.hspy"].activity_id
+        _readme_search_finds_demo_records(db_url, env_for_cli)
     finally:
         db.dispose()
+
+
+def _readme_search_finds_demo_records(db_url, env_for_cli):
+    """The README's search example, sent anonymously to a real API over the demo data, finds a record."""
+    import re
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+    from apikit import ApiServer
+
+    from nexuslims_kernel.config import load_settings
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    example = re.search(r"`GET (/records\?q=[^`]+)`", readme).group(1)
+    settings = load_settings(environ={}, overrides={"data_dir": env_for_cli["NXHUB_DATA_DIR"], "database_url": db_url})
+    server = ApiServer(settings, Database(db_url))
+    try:
+        with server.client() as client:
+            items = client.get(example).json()["items"]
+    finally:
+        server.stop()
+    assert items and all(i["instrument"] == "Demo-TEM" and "FePt" in i["title"] for i in items)
+
+
+def _demo_fails(env, *args):
+    return subprocess.run([sys.executable, "-m", "nexuslims_kernel.cli.main", "demo", "--no-build", *args], env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_demo_refuses_a_facility_that_has_people_or_instruments(db_url, env_for_cli):
+    for args in (["init"], ["users", "add", "erin", "--name", "Erin Existing"]):
+        subprocess.run([sys.executable, "-m", "nexuslims_kernel.cli.main", *args], env=env_for_cli, check=True,
+                       capture_output=True, timeout=120)
+    proc = _demo_fails(env_for_cli)
+    assert proc.returncode == 5 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "already holds a facility (user erin" in proc.stderr and "--force" in proc.stderr
+    db = Database(db_url)
+    try:
+        with db.session() as sess:  # nothing created, erin in no demo group
+            assert sess.scalar(select(func.count()).select_from(Instrument)) == 0
+            assert sess.scalar(select(func.count()).select_from(Group)) == 0
+    finally:
+        db.dispose()
+    assert _demo_fails(env_for_cli, "--force").returncode == 0
