@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from nexuslims_kernel.builder import fixity
+from nexuslims_kernel.builder import fixity, ownership
 from nexuslims_kernel.builder.activities import cluster
 from nexuslims_kernel.builder.extraction import (
     MainFile,
@@ -103,6 +103,19 @@ def activities_of(mains: list[MainFile], tz: str, sensitivity: float) -> list[li
     return [[item for items in group for item in items] for group in cluster(per_file, when, sensitivity)]
 
 
+def _drop_held(sess: Any, sid: int, activities: list[list[Any]]) -> tuple[list[list[Any]], dict[int, list[str]]]:
+    """Activities without the datasets of files another record holds (checked inside the write transaction)."""
+    out: dict[int, list[str]] = {}
+    kept = []
+    for items in activities:
+        items, held = ownership.split_held(sess, sid, items, lambda i: i.file_id, lambda i: i.relpath)
+        for rid, paths in held.items():
+            out.setdefault(rid, []).extend(sorted(set(paths)))
+        if items:
+            kept.append(items)
+    return kept, out
+
+
 @contextlib.contextmanager
 def _pool_for(pool: Any, n_files: int, settings: Settings) -> Iterator[Any]:
     if pool is not None or n_files == 0:
@@ -144,6 +157,12 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
         session = sess.get(InstrumentSession, sid)
         rows = find_session_files(sess, session, settings)
         mains = group_files(root, rows)
+        share = session.share_files
+        left_out: dict[int, list[str]] = {}
+        if not share:  # a file belongs to at most one record
+            mains, left_out = ownership.split_held(sess, sid, mains, lambda m: m.row.id, lambda m: m.row.relpath)
+            keep = {p for m in mains for p in (m.row.relpath, *m.companions)}
+            rows = [r for r in rows if r.relpath in keep]
         attach_cached(sess, inst_id, mains, version)
     result.n_files = len(rows)
     if progress:
@@ -161,6 +180,12 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
 
     with db.session(write=True) as sess:
         lock_claim(sess, sid, worker)
+        if not share:  # another record may have taken some of these files while we extracted
+            activities, late = _drop_held(sess, sid, activities)
+            for rid, paths in late.items():
+                left_out.setdefault(rid, []).extend(paths)
+        if left_out:
+            result.warnings.append(ownership.left_out_warning(sid, left_out))
         store_results(sess, db.dialect, inst_id, mains, version)
         fixity.store(sess, sums)
         record = write_record(sess, sess.get(InstrumentSession, sid), activities, result.warnings,
