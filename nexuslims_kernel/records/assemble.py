@@ -220,12 +220,12 @@ def _replace_datasets(sess: Session, record_id: int, rows: list[dict[str, Any]])
     for row in rows:
         ds_id = existing.pop((row["relpath"], row["signal_index"]), None)
         (updates if ds_id is not None else inserts).append(row if ds_id is None else {"id": ds_id, **row})
-    if existing:
-        sess.execute(delete(Dataset).where(Dataset.id.in_(list(existing.values()))))
     if updates:  # executemany of UPDATE ... WHERE id = ?
         sess.execute(update(Dataset), updates)
     if inserts:  # one executemany, in acquisition order, so new dataset ids follow it
         sess.execute(insert(Dataset), inserts)
+    if existing:  # after the inserts, so a new dataset never takes a gone one's id
+        sess.execute(delete(Dataset).where(Dataset.id.in_(list(existing.values()))))
 
 
 def _activity_key(items: Sequence[DatasetInput], tz: str) -> tuple[dt.datetime, str]:
