@@ -2,7 +2,7 @@
 
 - A session's end comes after its start.
 - Two sessions on one instrument never overlap (a session with no end yet
-  runs on: it overlaps everything that starts after it); CANCELLED ones do not count.
+  runs until now); CANCELLED ones do not count.
 - A session names only a project or group its user belongs to.
 - A Logger event's time is within ``sessions.clock_window_s`` before and
   ``sessions.clock_ahead_s`` after the server's clock.
@@ -38,21 +38,34 @@ def check_order(start: dt.datetime | None, end: dt.datetime | None) -> None:
 
 
 def overlapping(sess: Session, instrument_id: int, start: dt.datetime | None, end: dt.datetime | None,
-                exclude_id: int | None = None) -> InstrumentSession | None:
-    """The first other live session on the instrument whose span meets ``[start, end)``; no start: none."""
+                exclude_id: int | None = None, now: dt.datetime | None = None) -> InstrumentSession | None:
+    """The first other live session on the instrument that the span ``[start, end)`` meets.
+
+    A session with no end yet runs until now: a START inside it is refused, and
+    so is a finished span reaching into it. A span whose end is not known yet is
+    the instant of its start (its END is checked when it comes), so one
+    session's events can arrive in any order. Without a start there is nothing
+    to check yet.
+    """
     if start is None:
-        return None  # an END that arrived before its START: checked when the START comes
+        return None
+    now = now or dt.datetime.now(dt.UTC)
+    other_start, other_end = InstrumentSession.start, InstrumentSession.end
+    if end is None:
+        meets = (other_start <= start) & (other_end.is_(None) | (other_end > start))
+    else:
+        # An open session runs until now (or, if we start after now, from its start on).
+        open_other = other_end.is_(None) if start < now else other_end.is_(None) & (other_start > start)
+        meets = (other_start < end) & ((other_end.is_not(None) & (other_end > start)) | open_other)
     stmt = select(InstrumentSession).where(
         InstrumentSession.instrument_id == instrument_id,
         InstrumentSession.status != SessionStatus.CANCELLED,
-        InstrumentSession.start.is_not(None),
-        (InstrumentSession.end.is_(None)) | (InstrumentSession.end > start),
+        other_start.is_not(None),
+        meets,
     )
-    if end is not None:
-        stmt = stmt.where(InstrumentSession.start < end)
     if exclude_id is not None:
         stmt = stmt.where(InstrumentSession.id != exclude_id)
-    return sess.scalar(stmt.order_by(InstrumentSession.start, InstrumentSession.id).limit(1))
+    return sess.scalar(stmt.order_by(other_start, InstrumentSession.id).limit(1))
 
 
 def check_span(sess: Session, instrument_id: int, start: dt.datetime | None, end: dt.datetime | None,
