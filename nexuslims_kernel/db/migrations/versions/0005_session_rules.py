@@ -23,24 +23,29 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('sessions') as batch:
-        batch.add_column(sa.Column('group_id', sa.Integer(), nullable=True))
-        batch.add_column(sa.Column('length_approved', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.add_column(sa.Column('share_files', sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch.create_foreign_key('fk_sessions_group_id_groups', 'groups', ['group_id'], ['id'], ondelete='SET NULL')
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    # Plain ADD COLUMNs: a batch copy of `sessions` would cascade-delete its records and events on SQLite.
+    if sqlite:
+        op.execute('ALTER TABLE sessions ADD COLUMN group_id INTEGER REFERENCES groups (id) ON DELETE SET NULL')
+    else:
+        op.add_column('sessions', sa.Column('group_id', sa.Integer(), nullable=True))
+        op.create_foreign_key('fk_sessions_group_id_groups', 'sessions', 'groups', ['group_id'], ['id'], ondelete='SET NULL')
+    op.add_column('sessions', sa.Column('length_approved', sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.add_column('sessions', sa.Column('share_files', sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_index('ix_datasets_file', 'datasets', ['file_id'])
-    if op.get_bind().dialect.name == 'sqlite':  # PostgreSQL sequences never reuse ids already
+    if sqlite:  # PostgreSQL sequences never reuse ids already; nothing references datasets, so the copy is safe
         with op.batch_alter_table('datasets', recreate='always', table_kwargs={'sqlite_autoincrement': True}):
             pass
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == 'sqlite':
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    if sqlite:
         with op.batch_alter_table('datasets', recreate='always', table_kwargs={'sqlite_autoincrement': False}):
             pass
     op.drop_index('ix_datasets_file', table_name='datasets')
-    with op.batch_alter_table('sessions') as batch:
-        batch.drop_constraint('fk_sessions_group_id_groups', type_='foreignkey')
-        batch.drop_column('share_files')
-        batch.drop_column('length_approved')
-        batch.drop_column('group_id')
+    op.drop_column('sessions', 'share_files')
+    op.drop_column('sessions', 'length_approved')
+    if not sqlite:
+        op.drop_constraint('fk_sessions_group_id_groups', 'sessions', type_='foreignkey')
+    op.drop_column('sessions', 'group_id')
