@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sqlalchemy import select
+
 from nexuslims_kernel.builder import fixity, ownership
 from nexuslims_kernel.builder.activities import cluster
 from nexuslims_kernel.builder.extraction import (
@@ -33,7 +35,7 @@ from nexuslims_kernel.builder.queue import Heartbeat, claim_next, fail, lock_cla
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.db.engine import Database
-from nexuslims_kernel.db.models import InstrumentSession
+from nexuslims_kernel.db.models import Instrument, InstrumentSession
 from nexuslims_kernel.errors import IllegalTransitionError, NotFoundError, NxhubError
 from nexuslims_kernel.files import find_session_files, scan
 from nexuslims_kernel.sessions.machine import transition
@@ -180,14 +182,22 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
 
     with db.session(write=True) as sess:
         lock_claim(sess, sid, worker)
+        store_results(sess, db.dialect, inst_id, mains, version)
+        fixity.store(sess, sums)
+        if sess.get(InstrumentSession, sid).end != end:  # the Logger corrected the end while we built
+            transition(sess, sid, S.TO_BE_BUILT, actor=worker, expect=S.BUILDING, reason="end corrected while building",
+                       values={"claimed_by": None, "heartbeat_at": None, "attempts": InstrumentSession.attempts - 1})
+            result.status = S.TO_BE_BUILT
+            return result
         if not share:  # another record may have taken some of these files while we extracted
+            # One record write per instrument at a time (PostgreSQL; SQLite writes are serial), so two
+            # workers building neighbouring sessions cannot both take a file they share.
+            sess.execute(select(Instrument.id).where(Instrument.id == inst_id).with_for_update())
             activities, late = _drop_held(sess, sid, activities)
             for rid, paths in late.items():
                 left_out.setdefault(rid, []).extend(paths)
         if left_out:
             result.warnings.append(ownership.left_out_warning(sid, left_out))
-        store_results(sess, db.dialect, inst_id, mains, version)
-        fixity.store(sess, sums)
         record = write_record(sess, sess.get(InstrumentSession, sid), activities, result.warnings,
                               previews_root=settings.previews_path)
         reason = f"built with {len(result.warnings)} warning(s): {result.warnings[0]}" if result.warnings else None

@@ -146,7 +146,7 @@ def _apply_start(sess: Session, s: InstrumentSession, ev: LoggerEvent) -> None:
 
 def _apply_end(sess: Session, s: InstrumentSession, ev: LoggerEvent, actor: str) -> dict[str, Any]:
     """Set the end; a second, different END corrects it (with a CORRECTION audit event)."""
-    if s.end_event_uuid is None or s.end is None:
+    if s.end is None:
         s.end, s.end_event_uuid = ev.at, ev.uuid
         return {}
     if s.end == ev.at:
