@@ -49,6 +49,19 @@ class IllegalTransitionError(NxhubError):
     http_status = 409
 
 
+class NotAMemberError(InvalidInputError):
+    """A session names a project or group its user does not belong to."""
+
+    http_status = 403
+
+
+class SessionConflictError(NxhubError):
+    """A session would overlap another one on the same instrument."""
+
+    exit_code = 8
+    http_status = 409
+
+
 class ConcurrentUpdateError(NxhubError):
     """Someone else changed the object between our read and our write."""
 

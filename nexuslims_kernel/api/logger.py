@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from nexuslims_kernel.api.base import BaseHandler
-from nexuslims_kernel.api.errors import ApiError
+from nexuslims_kernel.api.errors import ApiError, status_and_message
 from nexuslims_kernel.db.base import utcnow
-from nexuslims_kernel.db.models import Instrument, InstrumentSession, Person, Project
+from nexuslims_kernel.errors import NxhubError
 from nexuslims_kernel.sessions.events import LoggerEvent, ingest_event, parse_event
+from nexuslims_kernel.sessions.picker import picker_for
 
 MAX_BATCH = 500
+
+
+def parse_logger_event(item: Any, kind: str | None = None) -> LoggerEvent:
+    """One posted event, parsed (400 naming the field); the api-surface branch adds its schema check here."""
+    return parse_event(item, kind)
 
 
 class LoggerHandler(BaseHandler):
@@ -23,7 +26,13 @@ class LoggerHandler(BaseHandler):
 
 
 class EventsHandler(LoggerHandler):
-    """POST /logger/events (one event or {"events": [...]}) and /logger/{start,end,note}."""
+    """POST /logger/events (one event or {"events": [...]}) and /logger/{start,end,note}.
+
+    A batch is applied event by event, in order, each in its own transaction, and
+    answered per event: each result is what was stored, or ``{"uuid", "error":
+    {"status", "message"}}`` for an event a rule refused (the events after it are
+    still tried). A single event answers with the refusal's own status code.
+    """
 
     async def post(self, kind: str | None = None) -> None:
         body = self.json_body()
@@ -31,9 +40,20 @@ class EventsHandler(LoggerHandler):
         raw = body["events"] if batch else [body]
         if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_BATCH:
             raise ApiError(400, f"'events' must be a list of 1 to {MAX_BATCH} events")
-        events = [parse_event(item, kind.upper() if kind else None) for item in raw]
-        results = [await self.run(self._ingest, ev) for ev in events]
-        self.send_json({"results": results} if batch else results[0])
+        if not batch:
+            self.send_json(await self.run(self._ingest, parse_logger_event(raw[0], kind.upper() if kind else None)))
+            return
+        results = [await self._one(item) for item in raw]
+        refused = sum("error" in r for r in results)
+        self.send_json({"results": results, "stored": len(results) - refused, "refused": refused})
+
+    async def _one(self, item: Any) -> dict[str, Any]:
+        try:
+            return await self.run(self._ingest, parse_logger_event(item))
+        except (ApiError, NxhubError) as exc:
+            status, message = status_and_message(500, exc)
+            uuid = item.get("uuid") if isinstance(item, dict) and isinstance(item.get("uuid"), str) else None
+            return {"uuid": uuid, "error": {"status": status, "message": message}}
 
     def _ingest(self, ev: LoggerEvent) -> dict[str, Any]:
         # A concurrent request with the same event or session may win the insert:
@@ -58,33 +78,11 @@ class HeartbeatHandler(LoggerHandler):
 
 
 class ReservationsHandler(LoggerHandler):
-    """GET /logger/reservations: today's sessions on this instrument plus the people and projects to pick from."""
+    """GET /logger/reservations: what the Logger's user picker needs (rule in sessions.picker)."""
 
     async def get(self) -> None:
         self.send_json(await self.run(self._today))
 
     def _today(self) -> dict[str, Any]:
         with self.ctx.db.session() as sess:
-            inst = sess.get(Instrument, self.principal.instrument_id)
-            tz = ZoneInfo(inst.timezone or "UTC")
-            local_midnight = dt.datetime.combine(dt.datetime.now(tz).date(), dt.time(), tzinfo=tz)
-            day_start, day_end = local_midnight.astimezone(dt.UTC), (local_midnight + dt.timedelta(days=1)).astimezone(dt.UTC)
-            rows = sess.execute(
-                select(InstrumentSession, Person.username, Project.name)
-                .outerjoin(Person, Person.id == InstrumentSession.person_id)
-                .outerjoin(Project, Project.id == InstrumentSession.project_id)
-                .where(InstrumentSession.instrument_id == inst.id, InstrumentSession.start < day_end,
-                       (InstrumentSession.end.is_(None)) | (InstrumentSession.end >= day_start))
-                .order_by(InstrumentSession.start)
-            ).all()
-            sessions = [{
-                "id": s.id, "source": s.source, "status": s.status, "start": s.start.isoformat() if s.start else None,
-                "end": s.end.isoformat() if s.end else None, "user": user, "project": project,
-                "title": (s.reservation or {}).get("title"),
-            } for s, user, project in rows]
-            people = sess.execute(select(Person.username, Person.display_name).order_by(Person.username)).all()
-            projects = sess.scalars(select(Project.name).order_by(Project.name)).all()
-            return {
-                "instrument": inst.name, "timezone": inst.timezone, "reservations": sessions,
-                "users": [{"username": u, "display_name": d} for u, d in people], "projects": list(projects),
-            }
+            return picker_for(sess, self.principal.instrument_id)

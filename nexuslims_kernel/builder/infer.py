@@ -19,6 +19,7 @@ from nexuslims_kernel.db.directory import get_instrument
 from nexuslims_kernel.db.engine import Database
 from nexuslims_kernel.db.models import IndexedFile, InstrumentSession, SessionEvent
 from nexuslims_kernel.files.lookup import session_window
+from nexuslims_kernel.sessions import rules
 from nexuslims_kernel.sessions.states import SessionSource, SessionStatus
 
 UTC = dt.UTC
@@ -77,7 +78,7 @@ def propose(db: Database, instrument: str, gap_s: float = 1800.0, settings: Sett
 
 
 def create(db: Database, proposals: list[Proposal], actor: str = "infer") -> list[Proposal]:
-    """Insert proposals as TO_BE_BUILT sessions (skipping any created before)."""
+    """Insert proposals as TO_BE_BUILT sessions (skipping any created before, or overlapping a session)."""
     with db.session(write=True) as sess:
         for p in proposals:
             existing = sess.scalar(select(InstrumentSession.id).where(
@@ -86,13 +87,16 @@ def create(db: Database, proposals: list[Proposal], actor: str = "infer") -> lis
                 p.session_id = existing
                 continue
             inst = get_instrument(sess, p.instrument)
+            if rules.overlapping(sess, inst.id, p.start, p.end) is not None:
+                continue  # a burst spanning a logged session: sessions never overlap, so it is left to an admin
             row = InstrumentSession(instrument_id=inst.id, start=p.start, end=p.end, source=SessionSource.INFERRED,
-                                    external_id=p.external_id, status=SessionStatus.TO_BE_BUILT,
+                                    external_id=p.external_id, status=SessionStatus.WAITING_FOR_END,
                                     reservation={"title": f"Inferred session on {inst.name}"},
                                     note=f"inferred from {p.n_files} file(s) with no logged session")
             sess.add(row)
             sess.flush()
+            status = rules.admit(sess, row)
             sess.add(SessionEvent(session_id=row.id, instrument_id=inst.id, kind="STATUS", at=p.end, actor=actor,
-                                  to_status=SessionStatus.TO_BE_BUILT, payload={"reason": "inferred from file activity"}))
+                                  to_status=status, payload={"reason": "inferred from file activity"}))
             p.session_id = row.id
     return proposals

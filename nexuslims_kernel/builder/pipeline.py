@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from nexuslims_kernel.builder import fixity
+from sqlalchemy import select
+
+from nexuslims_kernel.builder import fixity, ownership
 from nexuslims_kernel.builder.activities import cluster
 from nexuslims_kernel.builder.extraction import (
     MainFile,
@@ -33,7 +35,7 @@ from nexuslims_kernel.builder.queue import Heartbeat, claim_next, fail, lock_cla
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.db.engine import Database
-from nexuslims_kernel.db.models import InstrumentSession
+from nexuslims_kernel.db.models import Instrument, InstrumentSession
 from nexuslims_kernel.errors import IllegalTransitionError, NotFoundError, NxhubError
 from nexuslims_kernel.files import find_session_files, scan
 from nexuslims_kernel.sessions.machine import transition
@@ -103,6 +105,19 @@ def activities_of(mains: list[MainFile], tz: str, sensitivity: float) -> list[li
     return [[item for items in group for item in items] for group in cluster(per_file, when, sensitivity)]
 
 
+def _drop_held(sess: Any, sid: int, activities: list[list[Any]]) -> tuple[list[list[Any]], dict[int, list[str]]]:
+    """Activities without the datasets of files another record holds (checked inside the write transaction)."""
+    out: dict[int, list[str]] = {}
+    kept = []
+    for items in activities:
+        items, held = ownership.split_held(sess, sid, items, lambda i: i.file_id, lambda i: i.relpath)
+        for rid, paths in held.items():
+            out.setdefault(rid, []).extend(sorted(set(paths)))
+        if items:
+            kept.append(items)
+    return kept, out
+
+
 @contextlib.contextmanager
 def _pool_for(pool: Any, n_files: int, settings: Settings) -> Iterator[Any]:
     if pool is not None or n_files == 0:
@@ -158,6 +173,12 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
             rows = find_session_files(sess, sess.get(InstrumentSession, sid), settings)
     with db.session() as sess:
         mains = group_files(root, rows)
+        share = session.share_files
+        left_out: dict[int, list[str]] = {}
+        if not share:  # a file belongs to at most one record
+            mains, left_out = ownership.split_held(sess, sid, mains, lambda m: m.row.id, lambda m: m.row.relpath)
+            keep = {p for m in mains for p in (m.row.relpath, *m.companions)}
+            rows = [r for r in rows if r.relpath in keep]
         attach_cached(sess, inst_id, mains, version)
     result.n_files = len(rows)
     if progress:
@@ -177,6 +198,20 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
         lock_claim(sess, sid, worker)
         store_results(sess, db.dialect, inst_id, mains, version)
         fixity.store(sess, sums)
+        if sess.get(InstrumentSession, sid).end != end:  # the Logger corrected the end while we built
+            transition(sess, sid, S.TO_BE_BUILT, actor=worker, expect=S.BUILDING, reason="end corrected while building",
+                       values={"claimed_by": None, "heartbeat_at": None, "attempts": InstrumentSession.attempts - 1})
+            result.status = S.TO_BE_BUILT
+            return result
+        if not share:  # another record may have taken some of these files while we extracted
+            # One record write per instrument at a time (PostgreSQL; SQLite writes are serial), so two
+            # workers building neighbouring sessions cannot both take a file they share.
+            sess.execute(select(Instrument.id).where(Instrument.id == inst_id).with_for_update())
+            activities, late = _drop_held(sess, sid, activities)
+            for rid, paths in late.items():
+                left_out.setdefault(rid, []).extend(paths)
+        if left_out:
+            result.warnings.append(ownership.left_out_warning(sid, left_out))
         record = write_record(sess, sess.get(InstrumentSession, sid), activities, result.warnings,
                               previews_root=settings.previews_path)
         reason = f"built with {len(result.warnings)} warning(s): {result.warnings[0]}" if result.warnings else None

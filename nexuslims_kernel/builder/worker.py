@@ -1,4 +1,6 @@
-"""The worker loop: reclaim stale claims, claim, build, repeat; stop cleanly on SIGTERM.
+"""The worker loop: reclaim stale claims, sweep never-ended sessions to review, claim, build, repeat.
+
+SIGTERM stops it cleanly.
 
 One extraction pool lives as long as the worker (warm imports), created on
 the first session that has files to extract.
@@ -17,6 +19,7 @@ from nexuslims_kernel.builder.pipeline import BuildResult, build_claimed, defaul
 from nexuslims_kernel.builder.queue import claim_next, reclaim_stale
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.engine import Database
+from nexuslims_kernel.sessions.review import sweep_unended
 
 log = logging.getLogger(__name__)
 POLL_S = 2.0
@@ -83,6 +86,7 @@ def run_worker(
         try:
             while not stop.is_set():
                 reclaim_stale(db, settings, actor=worker_id)
+                sweep_unended(db, settings, actor=worker_id)
                 sid = claim_next(db, worker_id)
                 if sid is None:
                     if once:
@@ -112,6 +116,7 @@ def drain(db: Database, settings: Settings | None = None, worker_id: str | None 
     results: list[BuildResult] = []
     try:
         reclaim_stale(db, settings, actor=worker_id)
+        sweep_unended(db, settings, actor=worker_id)
         while (sid := claim_next(db, worker_id)) is not None:
             result = build_claimed(db, sid, worker_id, settings, pool=pool)
             results.append(result)

@@ -86,6 +86,10 @@ def build(ctx: click.Context, session_id: int | None, since: str | None, dry_run
         raise InvalidInputError("give --session or --since, not both")
     settings = settings_for(ctx)
     db = database_for(ctx)
+    if not dry_run:  # never-ended sessions wait for an admin instead of sweeping up the store
+        from nexuslims_kernel.sessions.review import sweep_unended
+
+        sweep_unended(db, settings, actor="cli")
     targets = _targets(db, session_id, _parse_since(since) if since else None)
     if dry_run:
         _dry_run(ctx, db, targets)

@@ -1,4 +1,4 @@
-"""``nxhub sessions``: list, inspect, add by hand and re-queue instrument sessions."""
+"""``nxhub sessions``: list, inspect, add by hand and re-queue instrument sessions (end/edit/cancel: sessions_edit_cmd)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def session_row(s) -> dict:
         "instrument": s.instrument.name,
         "user": s.person.username if s.person else None,
         "project": s.project.name if s.project else None,
+        "group": s.group.name if s.group else None,
         "start": s.start,
         "end": s.end,
         "source": s.source,
@@ -51,6 +52,15 @@ def _record_id(s) -> int | None:
     from nexuslims_kernel.db.models import Record
 
     return object_session(s).scalar(select(Record.id).where(Record.session_id == s.id))
+def conflicts(events) -> list[dict]:
+    """Events that disagree with each other: every END of a session that got more than one different END."""
+    ends = [e for e in events if e.kind == "END" and e.client_uuid]
+    if len({e.at for e in ends}) < 2:
+        return []
+    current = max((e for e in events if e.kind == "CORRECTION"), key=lambda e: e.id, default=None)
+    winner = (current.payload or {}).get("event") if current else None
+    return [{"kind": "END", "uuid": e.client_uuid, "at": e.at.isoformat(), "actor": e.actor,
+             "received_at": e.received_at.isoformat(), "applied": e.client_uuid == winner} for e in ends]
 
 
 @click.group()
@@ -97,11 +107,13 @@ def show(ctx: click.Context, session_id: int) -> None:
         s = sess.get(InstrumentSession, session_id)
         if s is None:
             raise NotFoundError(f"session {session_id} does not exist")
-        row = session_row(s) | {"reservation": s.reservation, "attempts": s.attempts, "claimed_by": s.claimed_by}
+        row = session_row(s) | {"reservation": s.reservation, "attempts": s.attempts, "claimed_by": s.claimed_by,
+                                "length_approved": s.length_approved, "share_files": s.share_files}
         row["events"] = [
             {"at": e.at.isoformat(), "kind": e.kind, "actor": e.actor, "from": e.from_status, "to": e.to_status, "payload": e.payload}
             for e in s.events
         ]
+        row["conflicts"] = conflicts(s.events)
     emit_one(ctx, row)
 
 
@@ -110,17 +122,20 @@ def show(ctx: click.Context, session_id: int) -> None:
 @click.option("--start", required=True, help="ISO date/time; naive times are in the instrument's time zone.")
 @click.option("--end", help="ISO date/time; without it the session waits for its end.")
 @click.option("--user", help="Username of the person who used the instrument.")
-@click.option("--project", help="Project name.")
+@click.option("--project", help="Project name (the user must belong to it).")
+@click.option("--group", help="Group the record goes to when the project names none (the user must be a member).")
 @click.option("--title", help="Reservation title, shown as the record title.")
 @click.option("--note")
 @click.pass_context
-def add(ctx: click.Context, instrument: str, start: str, end: str | None, user: str | None, project: str | None, title: str | None, note: str | None) -> None:
-    """Record a session by hand (for sessions no Logger or calendar saw)."""
-    from sqlalchemy import select
+def add(ctx: click.Context, instrument: str, start: str, end: str | None, user: str | None, project: str | None,
+        group: str | None, title: str | None, note: str | None) -> None:
+    """Record a session by hand (for sessions no Logger or calendar saw).
 
+    Refused (exit 8) when it overlaps another session on the instrument.
+    """
     from nexuslims_kernel.db.directory import get_instrument, get_person
-    from nexuslims_kernel.db.models import InstrumentSession, Project, SessionEvent
-    from nexuslims_kernel.sessions import SessionSource, SessionStatus
+    from nexuslims_kernel.db.models import InstrumentSession, SessionEvent
+    from nexuslims_kernel.sessions import SessionSource, SessionStatus, rules
 
     with database_for(ctx).session(write=True) as sess:
         inst = get_instrument(sess, instrument)
@@ -128,19 +143,17 @@ def add(ctx: click.Context, instrument: str, start: str, end: str | None, user: 
         t1 = parse_when(end, inst.timezone, "--end")
         if t1 is not None and t1 <= t0:
             raise InvalidInputError("--end must be after --start")
-        proj = None
-        if project:
-            proj = sess.scalar(select(Project).where(Project.name == project))
-            if proj is None:
-                raise NotFoundError(f"no project named {project!r}")
+        person = get_person(sess, user) if user else None
+        person_id = person.id if person else None
         s = InstrumentSession(
-            instrument=inst, person=get_person(sess, user) if user else None, project=proj, start=t0, end=t1,
-            source=SessionSource.MANUAL, note=note,
-            status=SessionStatus.TO_BE_BUILT if t1 else SessionStatus.WAITING_FOR_END,
-            reservation={"title": title} if title else {},
+            instrument=inst, person=person, start=t0, end=t1, source=SessionSource.MANUAL, note=note,
+            project=rules.resolve_project(sess, person_id, project, user) if project else None,
+            group=rules.resolve_group(sess, person_id, group, user) if group else None,
+            status=SessionStatus.WAITING_FOR_END, reservation={"title": title} if title else {},
         )
         sess.add(s)
         sess.flush()
+        rules.admit(sess, s)
         sess.add(SessionEvent(session_id=s.id, instrument_id=inst.id, kind="START", at=t0, actor="cli", payload={}))
         if t1:
             sess.add(SessionEvent(session_id=s.id, instrument_id=inst.id, kind="END", at=t1, actor="cli", payload={}))
@@ -152,22 +165,35 @@ def add(ctx: click.Context, instrument: str, start: str, end: str | None, user: 
 @sessions.command("rebuild")
 @click.argument("session_ids", type=int, nargs=-1, required=True)
 @click.option("--reason", default="rebuild requested", show_default=True)
+@click.option("--share-files", is_flag=True, help="Admin's say-so: the record may take files another record holds.")
 @click.pass_context
-def rebuild(ctx: click.Context, session_ids: tuple[int, ...], reason: str) -> None:
-    """Queue sessions to be built again (their record keeps its id)."""
-    from nexuslims_kernel.sessions.machine import move
+def rebuild(ctx: click.Context, session_ids: tuple[int, ...], reason: str, share_files: bool) -> None:
+    """Queue sessions to be built again (their record keeps its id).
+
+    A session with no end cannot be built (exit 6); one longer than
+    sessions.max_length_s goes to NEEDS_REVIEW instead.
+    """
+    from nexuslims_kernel.sessions.admin import get_session
+    from nexuslims_kernel.sessions.machine import transition
 
     db = database_for(ctx)
     for sid in session_ids:
-        move(db, sid, "TO_BE_BUILT", actor="cli", reason=reason)
-        click.echo(f"session {sid}: TO_BE_BUILT")
+        with db.session(write=True) as sess:
+            if share_files:
+                get_session(sess, sid).share_files = True
+                sess.flush()
+            status = transition(sess, sid, "TO_BE_BUILT", actor="cli", reason=reason)
+        click.echo(f"session {sid}: {status}")
 
 
 def _attach_infer() -> None:
-    """`nxhub sessions infer` lives with the builder; attach it here too."""
+    """`nxhub sessions infer` lives with the builder; end/edit/cancel/approve in their own module."""
+    from nexuslims_kernel.cli import sessions_edit_cmd
     from nexuslims_kernel.cli.build_cmd import infer
 
     sessions.add_command(infer, "infer")
+    for command in sessions_edit_cmd.COMMANDS:
+        sessions.add_command(command)
 
 
 _attach_infer()

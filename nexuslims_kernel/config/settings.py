@@ -58,6 +58,16 @@ class BuildSettings:
 
 
 @dataclass(frozen=True)
+class SessionSettings:
+    """Rules every session source obeys (``nexuslims_kernel.sessions.rules``)."""
+
+    clock_window_s: float = field(default=2_592_000.0, metadata={"doc": "Logger events older than this (server clock) are refused, s; the Logger may be offline for days", "min": 60})
+    clock_ahead_s: float = field(default=300.0, metadata={"doc": "Logger events this far ahead of the server clock are refused, s", "min": 0})
+    max_length_s: float = field(default=86_400.0, metadata={"doc": "Longer sessions (and never-ended ones) wait in NEEDS_REVIEW for an admin, s", "min": 60})
+    picker_history_days: int = field(default=365, metadata={"doc": "The Logger's user picker lists people with a session on the instrument in this many days", "min": 1})
+
+
+@dataclass(frozen=True)
 class ApiSettings:
     """The tornado API service (``nexuslims_kernel.api``)."""
 
@@ -94,6 +104,7 @@ class Settings:
     log_level: str = field(default="INFO", metadata={"doc": "DEBUG, INFO, WARNING or ERROR", "choices": ("DEBUG", "INFO", "WARNING", "ERROR")})
     extract: ExtractSettings = field(default_factory=ExtractSettings)
     build: BuildSettings = field(default_factory=BuildSettings)
+    sessions: SessionSettings = field(default_factory=SessionSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     hub: HubSettings = field(default_factory=HubSettings)
 
@@ -111,7 +122,8 @@ class Settings:
         return self.records_dir or self.data_dir / "records"
 
 
-_SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": ApiSettings, "hub": HubSettings}
+_SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": ApiSettings, "hub": HubSettings,
+                    "sessions": SessionSettings}
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:

@@ -3,7 +3,8 @@
 :func:`write_record` runs inside the caller's transaction: if anything fails
 before the caller commits, the old record (if any) is untouched. A rebuild
 updates the existing row in place, so the record keeps its id (and any access
-changes an admin made); its activities and datasets are replaced.
+changes an admin made); its activities are replaced and its datasets keep their
+ids for the same file and signal.
 """
 
 from __future__ import annotations
@@ -13,12 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.db.clean import db_clean
-from nexuslims_kernel.db.models import Activity, Dataset, InstrumentSession, Record, memberships
+from nexuslims_kernel.db.models import Activity, Dataset, InstrumentSession, Record
 from nexuslims_kernel.errors import InvalidInputError
 from nexuslims_kernel.records.header import build_header
 from nexuslims_kernel.records.inputs import DatasetInput
@@ -54,12 +55,17 @@ def _preview_relpath(preview: str | None, previews_root: Path | None) -> str | N
         return None
 
 
-def _first_group_id(sess: Session, person_id: int | None) -> int | None:
-    if person_id is None:
-        return None
-    return sess.scalar(
-        select(memberships.c.group_id).where(memberships.c.person_id == person_id).order_by(memberships.c.group_id).limit(1)
-    )
+def record_group_id(session: InstrumentSession) -> int | None:
+    """A new record's group: its project's, else the session's own choice, else none (owner only).
+
+    Never guessed from the owner's memberships: a user in two labs would have
+    one lab's work shown to the other. Admins change it later through the
+    record's access settings, and rebuilds keep their change.
+    """
+    project = session.project
+    if project is not None and project.group_id:
+        return project.group_id
+    return session.group_id
 
 
 def _squash(text: str) -> str:
@@ -158,14 +164,10 @@ def write_record(
     record = sess.scalar(select(Record).where(Record.session_id == session.id).with_for_update())
     now = utcnow()
     if record is None:
-        group_id = project.group_id if project is not None and project.group_id else _first_group_id(sess, session.person_id)
-        record = Record(session_id=session.id, owner_id=session.person_id, group_id=group_id, is_public=False, created_at=now)
+        record = Record(session_id=session.id, owner_id=session.person_id, group_id=record_group_id(session),
+                        is_public=False, created_at=now)
         sess.add(record)
-    else:
-        # Children go first so the replacement never mixes old and new datasets.
-        sess.execute(delete(Dataset).where(Dataset.record_id == record.id))
-        sess.execute(delete(Activity).where(Activity.record_id == record.id))
-        sess.expire(record, ["activities", "datasets"])
+    old_activities = [] if record.id is None else list(sess.scalars(select(Activity.id).where(Activity.record_id == record.id)))
     record.instrument_id = instrument.id
     record.title = header["title"]
     record.start = session.start or (min(times) if times else None)
@@ -194,14 +196,36 @@ def write_record(
     sess.add_all([activity for activity, _ in rows_by_activity])
     sess.flush()
     rows = [_dataset_row(record.id, act.id, item, tz, previews_root) for act, items in rows_by_activity for item in items]
-    if rows:  # one executemany, in acquisition order, so dataset ids follow it
-        sess.execute(insert(Dataset), rows)
+    _replace_datasets(sess, record.id, rows)
+    if old_activities:  # emptied by _replace_datasets: their datasets moved to the new activities
+        sess.execute(delete(Activity).where(Activity.id.in_(old_activities)))
+    sess.expire(record, ["activities", "datasets"])
     sess.flush()
     from nexuslims_kernel.db import record_facets  # per-record dataset types/formats for facets (API)
 
     record_facets.refresh(sess, [record.id])
     sess.expire(record, ["activities", "datasets"])
     return record
+
+
+def _replace_datasets(sess: Session, record_id: int, rows: list[dict[str, Any]]) -> None:
+    """Write the record's datasets, keeping the id of every (file, signal) it already had.
+
+    Saved links and notebooks name datasets by id, so a rebuild updates those rows
+    in place, deletes the ones whose file or signal is gone and inserts the new ones.
+    """
+    existing = {(relpath, index): ds_id for ds_id, relpath, index in sess.execute(
+        select(Dataset.id, Dataset.relpath, Dataset.signal_index).where(Dataset.record_id == record_id))}
+    updates, inserts = [], []
+    for row in rows:
+        ds_id = existing.pop((row["relpath"], row["signal_index"]), None)
+        (updates if ds_id is not None else inserts).append(row if ds_id is None else {"id": ds_id, **row})
+    if updates:  # executemany of UPDATE ... WHERE id = ?
+        sess.execute(update(Dataset), updates)
+    if inserts:  # one executemany, in acquisition order, so new dataset ids follow it
+        sess.execute(insert(Dataset), inserts)
+    if existing:  # after the inserts, so a new dataset never takes a gone one's id
+        sess.execute(delete(Dataset).where(Dataset.id.in_(list(existing.values()))))
 
 
 def _activity_key(items: Sequence[DatasetInput], tz: str) -> tuple[dt.datetime, str]:

@@ -29,6 +29,24 @@ def check_move(session_id: int, src: SessionStatus | str, dst: SessionStatus | s
         raise IllegalTransitionError(f"session {session_id} cannot move from {src} to {dst} (from {src} it can go to: {options})")
 
 
+def _queue_target(sess: Session, session_id: int, current: str, reason: str | None) -> tuple[SessionStatus, str | None]:
+    """Where a request to build lands: TO_BE_BUILT, or NEEDS_REVIEW when the session is too long."""
+    from nexuslims_kernel.sessions.rules import review_reason
+
+    s = sess.get(InstrumentSession, session_id)
+    if s.start is None or s.end is None:
+        missing = "end" if s.start is not None else "start"
+        raise IllegalTransitionError(
+            f"session {session_id} is {current} with no {missing}: it cannot be built; "
+            f"end it first ('nxhub sessions end {session_id}' or 'nxhub sessions edit {session_id}')")
+    why = review_reason(s)
+    if why is None:
+        return SessionStatus.TO_BE_BUILT, reason
+    if current == SessionStatus.NEEDS_REVIEW:
+        raise IllegalTransitionError(f"session {session_id} needs review: it {why}")
+    return SessionStatus.NEEDS_REVIEW, f"needs review: it {why}"
+
+
 def transition(
     sess: Session,
     session_id: int,
@@ -43,7 +61,10 @@ def transition(
 
     ``expect`` pins the status the caller believes the session is in (a worker
     releasing its own claim, say); ``values`` sets other columns in the same
-    update (claim owner, attempts, ...).
+    update (claim owner, attempts, ...). A request for TO_BE_BUILT (other than a
+    worker handing its claim back) needs a session with a start and an end, and
+    lands in NEEDS_REVIEW when the session is longer than ``sessions.max_length_s``
+    and not approved: the returned status says where the session went.
     """
     to = SessionStatus(to)
     current = sess.scalar(select(InstrumentSession.status).where(InstrumentSession.id == session_id))
@@ -51,6 +72,8 @@ def transition(
         raise NotFoundError(f"session {session_id} does not exist")
     if expect is not None and current != SessionStatus(expect):
         raise ConcurrentUpdateError(f"session {session_id} is {current}, not {SessionStatus(expect)}: someone else moved it")
+    if to == SessionStatus.TO_BE_BUILT and current != SessionStatus.BUILDING:
+        to, reason = _queue_target(sess, session_id, current, reason)
     check_move(session_id, current, to)
     now = utcnow()
     result = sess.execute(

@@ -17,6 +17,8 @@ class SessionStatus(enum.StrEnum):
     NO_FILES = "NO_FILES"  # no files found after the late-upload grace period
     NO_CONSENT = "NO_CONSENT"  # the user declined record keeping
     ERROR = "ERROR"  # build failed max_attempts times (reason kept)
+    NEEDS_REVIEW = "NEEDS_REVIEW"  # longer than sessions.max_length_s, or never ended: an admin approves
+    CANCELLED = "CANCELLED"  # entered by mistake: never built, ignored by overlap checks
 
 
 class SessionSource(enum.StrEnum):
@@ -29,20 +31,26 @@ class SessionSource(enum.StrEnum):
 
 S = SessionStatus
 
-#: from-status -> statuses it may move to.
+#: from-status -> statuses it may move to. Every queueing move (to TO_BE_BUILT
+#: from anything but BUILDING) is checked by the machine: the session must have
+#: an end, and one longer than ``sessions.max_length_s`` goes to NEEDS_REVIEW
+#: instead unless an admin approved it.
+_REQUEUE = frozenset({S.TO_BE_BUILT, S.NEEDS_REVIEW, S.CANCELLED})
 TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
-    S.WAITING_FOR_END: frozenset({S.TO_BE_BUILT, S.NO_CONSENT}),
-    S.TO_BE_BUILT: frozenset({S.BUILDING, S.NO_CONSENT}),
+    S.WAITING_FOR_END: frozenset({S.TO_BE_BUILT, S.NO_CONSENT, S.NEEDS_REVIEW, S.CANCELLED}),
+    S.TO_BE_BUILT: frozenset({S.BUILDING, S.NO_CONSENT, S.NEEDS_REVIEW, S.CANCELLED}),
     # Back to TO_BE_BUILT: a failed attempt to retry, a stale claim reclaimed,
     # or no files yet while the late-upload grace period runs.
     S.BUILDING: frozenset({S.COMPLETED, S.NO_FILES, S.ERROR, S.TO_BE_BUILT}),
-    S.COMPLETED: frozenset({S.TO_BE_BUILT}),  # rebuild
-    S.NO_FILES: frozenset({S.TO_BE_BUILT}),  # late files arrived / rebuild
-    S.ERROR: frozenset({S.TO_BE_BUILT}),  # retry after a fix
-    S.NO_CONSENT: frozenset({S.TO_BE_BUILT}),  # consent given later
+    S.COMPLETED: _REQUEUE,  # rebuild
+    S.NO_FILES: _REQUEUE,  # late files arrived / rebuild
+    S.ERROR: _REQUEUE,  # retry after a fix
+    S.NO_CONSENT: _REQUEUE,  # consent given later
+    S.NEEDS_REVIEW: frozenset({S.TO_BE_BUILT, S.CANCELLED}),  # approved (or ended in time) / a mistake
+    S.CANCELLED: frozenset(),
 }
 
-TERMINAL = frozenset({S.COMPLETED, S.NO_FILES, S.NO_CONSENT, S.ERROR})
+TERMINAL = frozenset({S.COMPLETED, S.NO_FILES, S.NO_CONSENT, S.ERROR, S.CANCELLED})
 
 
 def can_move(src: SessionStatus | str, dst: SessionStatus | str) -> bool:

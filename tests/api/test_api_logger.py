@@ -16,7 +16,8 @@ from nexuslims_kernel.db.directory import add_instrument, add_person, issue_inst
 from nexuslims_kernel.db.models import Instrument, InstrumentSession, Person, SessionEvent
 
 UTC = dt.UTC
-T0 = dt.datetime(2026, 2, 2, 8, tzinfo=UTC)
+# Inside sessions.clock_window_s of the server's clock: 250 sessions 37 min apart span ~6.5 days.
+T0 = (dt.datetime.now(UTC) - dt.timedelta(days=10)).replace(hour=8, minute=0, second=0, microsecond=0)
 
 
 def make_events(n_sessions: int = 250, seed: int = 7) -> list[dict]:
@@ -103,8 +104,13 @@ def test_thousand_events_twice_and_shuffled_end_identical(settings, db, second_d
             assert canonical(db) == after_once
     finally:
         server.stop()
-    shuffled = events[:]
-    random.Random(3).shuffle(shuffled)
+    # Each session's events in any order (END before START, notes first...); the outbox sends sessions in order.
+    rnd = random.Random(3)
+    shuffled = []
+    for i in range(0, len(events), 4):
+        one = events[i:i + 4]
+        rnd.shuffle(one)
+        shuffled += one
     token2 = setup_hub(second_db)
     server2 = ApiServer(settings, second_db)
     try:
@@ -120,21 +126,23 @@ def test_thousand_events_twice_and_shuffled_end_identical(settings, db, second_d
 
 def test_end_before_start_and_conflicts(api_server, world, db) -> None:
     sid, end_id = str(uuid.uuid4()), str(uuid.uuid4())
+    day = (dt.datetime.now(UTC) - dt.timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
     with api_server.client(world.tokens["instrument"]) as client:
-        resp = client.post("/logger/end", json={"uuid": end_id, "session_uuid": sid, "at": "2026-03-01T12:00:00+01:00"})
+        resp = client.post("/logger/end", json={"uuid": end_id, "session_uuid": sid, "at": (day + dt.timedelta(hours=2)).isoformat()})
         assert resp.status_code == 200 and resp.json()["status"] == "WAITING_FOR_END"
-        resp = client.post("/logger/start", json={"uuid": sid, "at": "2026-03-01T10:00:00+01:00", "user": "alice"})
+        resp = client.post("/logger/start", json={"uuid": sid, "at": day.isoformat(), "user": "alice"})
         assert resp.json()["status"] == "TO_BE_BUILT" and resp.json()["duplicate"] is False
-        assert client.post("/logger/start", json={"uuid": sid, "at": "2026-03-01T10:00:00+01:00"}).json()["duplicate"] is True
-        reused = client.post("/logger/note", json={"uuid": sid, "session_uuid": sid, "at": "2026-03-01T10:05:00Z", "text": "x"})
+        assert client.post("/logger/start", json={"uuid": sid, "at": day.isoformat(), "user": "alice"}).json()["duplicate"] is True
+        reused = client.post("/logger/note", json={"uuid": sid, "session_uuid": sid, "at": day.isoformat(), "text": "x"})
         assert reused.status_code == 409
-        assert client.post("/logger/start", json={"uuid": "not-a-uuid", "at": "2026-03-01T10:00:00Z"}).status_code == 400
+        assert client.post("/logger/start", json={"uuid": "not-a-uuid", "at": day.isoformat()}).status_code == 400
         assert client.post("/logger/start", json={"uuid": str(uuid.uuid4()), "at": "2026-03-01T10:00:00"}).status_code == 400
         today = client.get("/logger/reservations").json()
-        assert today["instrument"] == "titan" and {"username": "alice", "display_name": None} in today["users"]
+        assert today["instrument"] == "titan"
+        assert {"username": "alice", "display_name": None, "projects": []} in today["users"]
     with db.session() as sess:
         s = sess.scalar(select(InstrumentSession).where(InstrumentSession.start_event_uuid == sid))
-        assert s.start == dt.datetime(2026, 3, 1, 9, tzinfo=UTC) and s.end == dt.datetime(2026, 3, 1, 11, tzinfo=UTC)
+        assert s.start == day and s.end == day + dt.timedelta(hours=2)
         kinds = [e.kind for e in sess.scalars(select(SessionEvent).where(SessionEvent.session_id == s.id).order_by(SessionEvent.id))]
         assert kinds == ["END", "START", "STATUS"]
 
@@ -145,8 +153,9 @@ def test_an_instrument_cannot_touch_another_instruments_session(api_server, worl
         other = issue_instrument_token(sess, "krios")
     sid = str(uuid.uuid4())
     with api_server.client(world.tokens["instrument"]) as titan, api_server.client(other) as krios:
-        assert titan.post("/logger/start", json={"uuid": sid, "at": "2026-03-01T10:00:00Z"}).status_code == 200
-        resp = krios.post("/logger/end", json={"uuid": str(uuid.uuid4()), "session_uuid": sid, "at": "2026-03-01T11:00:00Z"})
+        now = dt.datetime.now(UTC)
+        assert titan.post("/logger/start", json={"uuid": sid, "at": (now - dt.timedelta(hours=1)).isoformat()}).status_code == 200
+        resp = krios.post("/logger/end", json={"uuid": str(uuid.uuid4()), "session_uuid": sid, "at": now.isoformat()})
         assert resp.status_code == 404
     with db.session() as sess:
         s = sess.scalar(select(InstrumentSession).where(InstrumentSession.start_event_uuid == sid))

@@ -51,7 +51,7 @@ def test_default_title_and_group_without_project_or_reservation(db, tmp_path):
     with db.session() as sess:
         rec = load_record(sess, record_id)
         assert rec.title == "Test-TEM (Titan) session 2026-03-02 (alice)"
-        assert rec.group.name == "first-group"  # the owner's first group
+        assert rec.group is None  # no project, no group chosen: owner only, never a guess from memberships
         assert rec.header["project"] is None
         # A single dataset: everything but the per-acquisition keys is "setup".
         assert set(rec.activities[0].setup) == {"acceleration_voltage", "microscope", "magnification"}

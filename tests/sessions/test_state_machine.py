@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import multiprocessing as mp
 
@@ -21,7 +22,8 @@ ALL_MOVES = list(itertools.product(SessionStatus, SessionStatus))
 def _new_session(db: Database, status: SessionStatus) -> int:
     with db.session(write=True) as sess:
         inst = add_instrument(sess, f"inst-{status.lower()}-{sess.scalar(select(func.count(InstrumentSession.id)))}")
-        s = InstrumentSession(instrument=inst, source="logger", status=status)
+        start = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+        s = InstrumentSession(instrument=inst, source="logger", status=status, start=start, end=start + dt.timedelta(hours=1))
         sess.add(s)
         sess.flush()
         return s.id

@@ -82,6 +82,8 @@ class Dataset(Base):
     __table_args__ = (
         Index("ix_datasets_record", "record_id"),
         Index("ix_datasets_type", "dataset_type"),
+        Index("ix_datasets_file", "file_id"),  # which record holds a file (one record per file)
+        {"sqlite_autoincrement": True},  # ids are links: never hand a deleted dataset's id to another file
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from nexuslims_kernel.db.base import Base, JSONType, UTCDateTime, utcnow
 from nexuslims_kernel.db.models.instruments import Instrument
-from nexuslims_kernel.db.models.people import Person, Project
+from nexuslims_kernel.db.models.people import Group, Person, Project
 from nexuslims_kernel.sessions.states import SessionStatus
 
 
@@ -28,6 +28,8 @@ class InstrumentSession(Base):
     instrument_id: Mapped[int] = mapped_column(ForeignKey("instruments.id", ondelete="RESTRICT"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    # The group the record goes to when the project names none (the Logger's or calendar's choice).
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="SET NULL"))
     start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     end: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(20))  # SessionSource
@@ -39,6 +41,9 @@ class InstrumentSession(Base):
     reservation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     start_event_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
     end_event_uuid: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # An admin's say-so: build although longer than sessions.max_length_s; take files another record holds.
+    length_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    share_files: Mapped[bool] = mapped_column(Boolean, default=False)
     # Work-queue bookkeeping.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(200))
@@ -51,6 +56,7 @@ class InstrumentSession(Base):
     instrument: Mapped[Instrument] = relationship()
     person: Mapped[Person | None] = relationship()
     project: Mapped[Project | None] = relationship()
+    group: Mapped[Group | None] = relationship()
     events: Mapped[list[SessionEvent]] = relationship(back_populates="session", order_by="SessionEvent.id")
 
 
