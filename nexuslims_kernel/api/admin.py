@@ -55,6 +55,8 @@ RESOURCES: dict[str, tuple[Any, Callable, Callable, Callable | None, set[str], s
     ),
 }
 
+#: name -> the stem of its schemas in the OpenAPI document (``UserCreate``, ``UserEdit``...)
+SCHEMA = {"instruments": "Instrument", "users": "User", "groups": "Group"}
 #: name -> fetch one by its key (404 if there is none)
 ONE: dict[str, Callable[[Session, str], Any]] = {"instruments": d.get_instrument, "users": d.get_person}
 
@@ -90,7 +92,7 @@ class CollectionHandler(AdminHandler):
 
     async def post(self, kind: str, key: str | None = None) -> None:
         _, row, create, _, creatable, _ = self.resource(kind)
-        body = _only(self.json_object(), creatable)
+        body = _only(self.valid_body(SCHEMA[kind] + "Create"), creatable)
         first = next(iter(sorted(creatable & {"name", "username"})))
         if not isinstance(body.get(first), str):
             raise ApiError(400, f"'{first}' is required")
@@ -101,7 +103,7 @@ class CollectionHandler(AdminHandler):
         _, row, _, update, _, editable = self.resource(kind)
         if key is None or update is None:
             raise ApiError(405, f"{kind} cannot be edited here")
-        body = _only(self.json_object(), editable)
+        body = _only(self.valid_body(SCHEMA[kind] + "Edit"), editable)
         self.send_json(await self.run(self.write_tx, lambda sess: self._call(row, update, sess, key, body)))
 
     @staticmethod
@@ -143,7 +145,7 @@ class AccessHandler(AdminHandler):
     """PATCH /admin/records/{id}/access: owner, group, is_public, embargo_until."""
 
     async def patch(self, record_id: str) -> None:
-        body = _only(self.json_object(), {"owner", "group", "is_public", "embargo_until"})
+        body = _only(self.valid_body("AccessChange"), {"owner", "group", "is_public", "embargo_until"})
 
         def change(sess: Session) -> dict[str, Any]:
             record = sess.get(Record, int(record_id))

@@ -15,7 +15,7 @@ import tornado.httpserver
 import tornado.web
 from tornado import httputil
 
-from nexuslims_kernel.api import admin, files, logger, records, zips
+from nexuslims_kernel.api import admin, files, logger, records, tokens, zips
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
 from nexuslims_kernel.api.context import ApiContext
@@ -69,6 +69,8 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/", IndexHandler),
         (rf"{api}/openapi\.json", OpenApiHandler),
         (rf"{api}/me", MeHandler),
+        (rf"{api}/me/tokens", tokens.MyTokensHandler),
+        (rf"{api}/me/tokens/{ID}", tokens.MyTokensHandler),
         (rf"{api}/logger/events", logger.EventsHandler),
         (rf"{api}/logger/(start|end|note)", logger.EventsHandler),
         (rf"{api}/logger/heartbeat", logger.HeartbeatHandler),

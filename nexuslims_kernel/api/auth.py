@@ -16,7 +16,7 @@ import tornado.web
 from nexuslims_kernel.api.errors import ApiError
 from nexuslims_kernel.db import Database
 from nexuslims_kernel.db.acl import Principal
-from nexuslims_kernel.db.api_tokens import PRINCIPALS, principal_for_token
+from nexuslims_kernel.db.api_tokens import PRINCIPALS, resolve_token
 from nexuslims_kernel.db.tokens import PREFIX
 
 _AUTH_RE = re.compile(r"(?:bearer|token)\s+(\S+)\s*$", re.IGNORECASE)
@@ -45,9 +45,9 @@ class TokenAuth:
     def lookup(self, token: str) -> Principal | None:
         generation = PRINCIPALS.generation()
         with self.db.session() as sess:
-            principal = principal_for_token(sess, token)
+            principal, expires_at = resolve_token(sess, token)
         if principal is not None:
-            PRINCIPALS.put(token, principal, generation)
+            PRINCIPALS.put(token, principal, generation, expires_at)
         return principal
 
     async def resolve(self, handler: Any, token: str) -> Principal:

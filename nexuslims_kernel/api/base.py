@@ -132,6 +132,12 @@ class BaseHandler(tornado.web.RequestHandler):
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ApiError(400, f"request body is not valid JSON: {str(exc)[:200]}") from None
 
+    def valid_body(self, schema: str) -> Any:
+        """The JSON body, checked against the OpenAPI document's schema ``schema`` (400 naming the field if not)."""
+        from nexuslims_kernel.api.schemas import validate_body
+
+        return validate_body(schema, self.json_body())
+
     def json_object(self) -> dict[str, Any]:
         body = self.json_body()
         if not isinstance(body, dict):

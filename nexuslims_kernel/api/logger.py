@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.errors import ApiError
+from nexuslims_kernel.api.schemas import validate_body
 from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.db.models import Instrument, InstrumentSession, Person, Project
 from nexuslims_kernel.sessions.events import LoggerEvent, ingest_event, parse_event
@@ -28,6 +29,7 @@ class EventsHandler(LoggerHandler):
     async def post(self, kind: str | None = None) -> None:
         body = self.json_body()
         batch = isinstance(body, dict) and "events" in body and kind is None
+        validate_body("LoggerBatch" if batch else "LoggerEvent", body)
         raw = body["events"] if batch else [body]
         if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_BATCH:
             raise ApiError(400, f"'events' must be a list of 1 to {MAX_BATCH} events")
