@@ -72,7 +72,7 @@ ENDPOINTS: list[Endpoint] = [
              responses={"200": "Facets"}),
     Endpoint("get", "/records/{record_id}", "records", "One record: header, activities, datasets", "anyone", responses={"200": "Record"}),
     Endpoint("get", "/records/{record_id}/export/{format}", "records", "Export as xml, json or rocrate", "anyone",
-             responses={"200": "application/xml | application/json | application/zip"}),
+             responses={"200": "application/xml | Record | application/zip"}),
     *_files("/records/{record_id}/zip", "files", "All files of the record as a streamed zip", ZIP),
     *_files("/records/{record_id}/activities/{seq}/zip", "files", "One activity's files as a streamed zip", ZIP),
     *_files("/records/{record_id}/files/{relpath}", "files", "One file of the record (Range supported)", FILE),
@@ -102,12 +102,13 @@ INTEGER_PARAMS = {"record_id", "dataset_id", "session_id", "seq", "token_id"}
 
 
 def _content(spec: str) -> dict[str, Any]:
-    """``"A | B"`` of schema names or media types -> an OpenAPI content map."""
+    """``"A | B"`` of schema names (JSON) and media types (binary) -> an OpenAPI content map."""
     names = [part.strip() for part in spec.split("|")]
-    if all("/" in n for n in names):
-        return {n: {"schema": BINARY} for n in names}
-    schemas = [ref(n) for n in names]
-    return {"application/json": {"schema": schemas[0] if len(schemas) == 1 else {"oneOf": schemas}}}
+    content: dict[str, Any] = {n: {"schema": BINARY} for n in names if "/" in n}
+    schemas = [ref(n) for n in names if "/" not in n]
+    if schemas:
+        content["application/json"] = {"schema": schemas[0] if len(schemas) == 1 else {"oneOf": schemas}}
+    return content
 
 
 def _operation(ep: Endpoint) -> dict[str, Any]:
