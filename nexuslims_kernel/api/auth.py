@@ -113,12 +113,12 @@ def safe_next(wanted: str, prefix: str) -> str | None:
     trailing spaces and controls (WHATWG URL), so ``/%09/evil.example`` is
     ``//evil.example`` to them: normalise the same way first, then accept only
     a plain absolute path under ``prefix`` (no scheme, host, ``//``, ``\\``,
-    dot segments or other control characters).
+    dot segments, spaces or other unprintable characters).
     """
     value = _URL_STRIPPED.sub("", wanted).strip(_C0_AND_SPACE)
     if not value.startswith(prefix) or not value.startswith("/") or "//" in value or "\\" in value:
         return None
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F or not c.isprintable() for c in value):
         return None
     parsed = urllib.parse.urlsplit(value)
     if parsed.scheme or parsed.netloc or any(seg in (".", "..") for seg in parsed.path.split("/")):
