@@ -85,8 +85,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "Revoked": obj({"revoked": {"type": "array", "items": INT}}, ["revoked"]),
     # -- Logger --
     "LoggerEvent": obj(_EVENT_FIELDS, ["uuid", "at"]),
-    "LoggerBatch": obj({"events": {"type": "array", "minItems": 1, "maxItems": 500, "items": ref("LoggerEvent")}}, ["events"],
-                       strict=True),
+    "LoggerBatch": obj({"events": {"type": "array", "minItems": 1, "maxItems": 500, "items": ref("LoggerEvent")}}, ["events"]),
     "EventResult": obj({"uuid": STR, "session_id": nullable(INT), "status": nullable(STR), "duplicate": BOOL}, ["uuid"]),
     "BatchResult": obj({"results": {"type": "array", "items": {"anyOf": [ref("EventResult"), ref("Error")]}}}, ["results"]),
     "Heartbeat": obj({"instrument": STR, "server_time": TIME}, ["instrument", "server_time"]),
