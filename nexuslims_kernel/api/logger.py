@@ -19,6 +19,11 @@ from nexuslims_kernel.sessions.events import LoggerEvent, ingest_event, parse_ev
 MAX_BATCH = 500
 
 
+def parse_logger_event(item: Any, kind: str | None = None) -> LoggerEvent:
+    """One posted event, checked against the OpenAPI document's ``LoggerEvent`` schema, then parsed (400 naming the field)."""
+    return parse_event(validate_body("LoggerEvent", item), kind)
+
+
 class LoggerHandler(BaseHandler):
     audience = "instrument"
 
@@ -29,11 +34,10 @@ class EventsHandler(LoggerHandler):
     async def post(self, kind: str | None = None) -> None:
         body = self.json_body()
         batch = isinstance(body, dict) and "events" in body and kind is None
-        validate_body("LoggerBatch" if batch else "LoggerEvent", body)
         raw = body["events"] if batch else [body]
         if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_BATCH:
             raise ApiError(400, f"'events' must be a list of 1 to {MAX_BATCH} events")
-        events = [parse_event(item, kind.upper() if kind else None) for item in raw]
+        events = [parse_logger_event(item, kind.upper() if kind else None) for item in raw]
         results = [await self.run(self._ingest, ev) for ev in events]
         self.send_json({"results": results} if batch else results[0])
 
