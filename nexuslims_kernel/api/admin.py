@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.errors import ApiError
+from nexuslims_kernel.api.params import utc_instant
 from nexuslims_kernel.db import directory as d
 from nexuslims_kernel.db.models import Group, Instrument, Person, Record
 from nexuslims_kernel.errors import InvalidInputError, NotFoundError
@@ -54,6 +55,11 @@ RESOURCES: dict[str, tuple[Any, Callable, Callable, Callable | None, set[str], s
     ),
 }
 
+#: name -> the stem of its schemas in the OpenAPI document (``UserCreate``, ``UserEdit``...)
+SCHEMA = {"instruments": "Instrument", "users": "User", "groups": "Group"}
+#: name -> fetch one by its key (404 if there is none)
+ONE: dict[str, Callable[[Session, str], Any]] = {"instruments": d.get_instrument, "users": d.get_person}
+
 
 class AdminHandler(BaseHandler):
     audience = "admin"
@@ -78,11 +84,15 @@ class CollectionHandler(AdminHandler):
             with self.ctx.db.session() as sess:
                 return [row(obj) for obj in sess.scalars(query)]
 
-        self.send_json({"items": await self.run(list_all)})
+        def one() -> dict[str, Any]:
+            with self.ctx.db.session() as sess:
+                return row(ONE[kind](sess, key))
+
+        self.send_json(await self.run(one) if key is not None else {"items": await self.run(list_all)})
 
     async def post(self, kind: str, key: str | None = None) -> None:
         _, row, create, _, creatable, _ = self.resource(kind)
-        body = _only(self.json_object(), creatable)
+        body = _only(self.valid_body(SCHEMA[kind] + "Create"), creatable)
         first = next(iter(sorted(creatable & {"name", "username"})))
         if not isinstance(body.get(first), str):
             raise ApiError(400, f"'{first}' is required")
@@ -93,7 +103,7 @@ class CollectionHandler(AdminHandler):
         _, row, _, update, _, editable = self.resource(kind)
         if key is None or update is None:
             raise ApiError(405, f"{kind} cannot be edited here")
-        body = _only(self.json_object(), editable)
+        body = _only(self.valid_body(SCHEMA[kind] + "Edit"), editable)
         self.send_json(await self.run(self.write_tx, lambda sess: self._call(row, update, sess, key, body)))
 
     @staticmethod
@@ -128,20 +138,14 @@ class RebuildHandler(AdminHandler):
 
 
 def _embargo(value: Any) -> dt.datetime | None:
-    if value is None:
-        return None
-    try:
-        when = dt.datetime.fromisoformat(str(value))
-    except ValueError:
-        raise InvalidInputError("embargo_until must be an ISO-8601 time or null") from None
-    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
+    return None if value is None else utc_instant(str(value), "embargo_until")
 
 
 class AccessHandler(AdminHandler):
     """PATCH /admin/records/{id}/access: owner, group, is_public, embargo_until."""
 
     async def patch(self, record_id: str) -> None:
-        body = _only(self.json_object(), {"owner", "group", "is_public", "embargo_until"})
+        body = _only(self.valid_body("AccessChange"), {"owner", "group", "is_public", "embargo_until"})
 
         def change(sess: Session) -> dict[str, Any]:
             record = sess.get(Record, int(record_id))

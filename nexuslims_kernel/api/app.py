@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import socket
 from concurrent.futures import ThreadPoolExecutor
@@ -12,8 +13,9 @@ from typing import Any
 
 import tornado.httpserver
 import tornado.web
+from tornado import httputil
 
-from nexuslims_kernel.api import admin, files, logger, records, zips
+from nexuslims_kernel.api import admin, files, logger, records, tokens, zips
 from nexuslims_kernel.api.access_log import log_request
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
@@ -68,6 +70,8 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/?", IndexHandler),  # with or without the trailing slash
         (rf"{api}/openapi\.json", OpenApiHandler),
         (rf"{api}/me", MeHandler),
+        (rf"{api}/me/tokens", tokens.MyTokensHandler),
+        (rf"{api}/me/tokens/{ID}", tokens.MyTokensHandler),
         (rf"{api}/logger/events", logger.EventsHandler),
         (rf"{api}/logger/(start|end|note)", logger.EventsHandler),
         (rf"{api}/logger/heartbeat", logger.HeartbeatHandler),
@@ -130,6 +134,65 @@ def make_app(settings: Settings | None = None, db: Database | None = None, hub_a
     )
 
 
+class _FramingCheck(httputil.HTTPMessageDelegate):
+    """Refuse bad request framing with the API's JSON errors instead of tornado's bare 400.
+
+    tornado rejects a non-numeric, repeated or too large ``Content-Length`` (and
+    one combined with ``Transfer-Encoding``) after the handler has started, with
+    a body-less 400. Here such headers are removed before tornado reads the body,
+    the problem is left on the connection for :meth:`BaseHandler.prepare` to
+    answer as JSON, and the connection is closed after the answer (the unread
+    body cannot be told apart from a next request).
+    """
+
+    def __init__(self, delegate: httputil.HTTPMessageDelegate, request_conn: Any, max_body: int) -> None:
+        self.delegate, self.request_conn, self.max_body = delegate, request_conn, max_body
+
+    def headers_received(self, start_line: Any, headers: httputil.HTTPHeaders) -> Any:
+        problem = framing_problem(headers, self.max_body)
+        if problem is not None:
+            headers.pop("Content-Length", None)
+            headers.pop("Transfer-Encoding", None)
+            self.request_conn._disconnect_on_finish = True
+            self.request_conn.nx_framing_error = problem
+        return self.delegate.headers_received(start_line, headers)
+
+    def data_received(self, chunk: bytes) -> Any:
+        return self.delegate.data_received(chunk)
+
+    def finish(self) -> None:
+        self.delegate.finish()
+
+    def on_connection_close(self) -> None:
+        self.delegate.on_connection_close()
+
+
+def framing_problem(headers: httputil.HTTPHeaders, max_body: int) -> tuple[int, str] | None:
+    """(status, message) when the request's body framing is unacceptable, else None."""
+    lengths = headers.get_list("Content-Length")
+    encoding = headers.get_list("Transfer-Encoding")
+    if lengths and encoding:
+        return 400, "send either Content-Length or Transfer-Encoding, not both"
+    if encoding and (len(encoding) > 1 or encoding[0].strip().lower() != "chunked"):
+        return 400, "Transfer-Encoding must be chunked"
+    if not lengths:
+        return None
+    if len(lengths) > 1 or "," in lengths[0]:
+        return 400, "Content-Length is given more than once"
+    if not re.fullmatch(r"[0-9]{1,19}", lengths[0].strip()):
+        return 400, "Content-Length is not a whole number"
+    if int(lengths[0]) > max_body:
+        return 413, f"request body is larger than {max_body // DRAIN_FACTOR} bytes"
+    return None
+
+
+class ApiHTTPServer(tornado.httpserver.HTTPServer):
+    """tornado's server with the API's own answers to bad framing (:class:`_FramingCheck`)."""
+
+    def start_request(self, server_conn: object, request_conn: httputil.HTTPConnection) -> httputil.HTTPMessageDelegate:
+        return _FramingCheck(super().start_request(server_conn, request_conn), request_conn, self.nx_max_body)
+
+
 def make_server(app: tornado.web.Application, sock: socket.socket | list[socket.socket] | None = None, host: str = "127.0.0.1",
                 port: int = 0) -> tuple[tornado.httpserver.HTTPServer, int]:
     """Start serving ``app`` on ``host:port`` (0 = any free port) or on bound ``sock``(s); returns (server, port).
@@ -138,7 +201,8 @@ def make_server(app: tornado.web.Application, sock: socket.socket | list[socket.
     the server cuts off anything beyond DRAIN_FACTOR times the limit.
     """
     limit = app.settings["nx"].max_body_bytes * DRAIN_FACTOR
-    server = tornado.httpserver.HTTPServer(app, max_body_size=limit, idle_connection_timeout=60)
+    server = ApiHTTPServer(app, max_body_size=limit, idle_connection_timeout=60)
+    server.nx_max_body = limit
     if sock is None:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -8,6 +8,7 @@ No credentials means anonymous (public records only); a wrong token is 401.
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Any, Protocol
 
 import tornado.web
@@ -15,7 +16,7 @@ import tornado.web
 from nexuslims_kernel.api.errors import ApiError
 from nexuslims_kernel.db import Database
 from nexuslims_kernel.db.acl import Principal
-from nexuslims_kernel.db.api_tokens import PRINCIPALS, principal_for_token
+from nexuslims_kernel.db.api_tokens import PRINCIPALS, resolve_token
 from nexuslims_kernel.db.tokens import PREFIX
 
 _AUTH_RE = re.compile(r"(?:bearer|token)\s+(\S+)\s*$", re.IGNORECASE)
@@ -44,9 +45,9 @@ class TokenAuth:
     def lookup(self, token: str) -> Principal | None:
         generation = PRINCIPALS.generation()
         with self.db.session() as sess:
-            principal = principal_for_token(sess, token)
+            principal, expires_at = resolve_token(sess, token)
         if principal is not None:
-            PRINCIPALS.put(token, principal, generation)
+            PRINCIPALS.put(token, principal, generation, expires_at)
         return principal
 
     async def resolve(self, handler: Any, token: str) -> Principal:
@@ -101,6 +102,30 @@ def make_hub_auth(base_path: str, **config: Any) -> Any:
     return HubOAuth(base_url=base_path, cache_max_age=60, **config)
 
 
+_URL_STRIPPED = re.compile(r"[\t\n\r]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
+def safe_next(wanted: str, prefix: str) -> str | None:
+    """``wanted`` if it is a path under this service's ``prefix``, as a browser would read it; else None.
+
+    Browsers drop tabs and newlines anywhere in a URL and trim leading and
+    trailing spaces and controls (WHATWG URL), so ``/%09/evil.example`` is
+    ``//evil.example`` to them: normalise the same way first, then accept only
+    a plain absolute path under ``prefix`` (no scheme, host, ``//``, ``\\``,
+    dot segments, spaces or other unprintable characters).
+    """
+    value = _URL_STRIPPED.sub("", wanted).strip(_C0_AND_SPACE)
+    if not value.startswith(prefix) or not value.startswith("/") or "//" in value or "\\" in value:
+        return None
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F or not c.isprintable() for c in value):
+        return None
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme or parsed.netloc or any(seg in (".", "..") for seg in parsed.path.split("/")):
+        return None
+    return value
+
+
 def login_handler() -> type:
     """GET {prefix}login?next=<path>: a browser's way in (hub mode).
 
@@ -118,9 +143,8 @@ def login_handler() -> type:
 
         def get(self) -> None:
             default = self.prefix + "api/v1/"
-            wanted = self.get_query_argument("next", default)
-            safe = wanted.startswith(self.prefix) and "//" not in wanted and "\\" not in wanted and "\n" not in wanted
-            state = self.hub_auth.set_state_cookie(self, next_url=wanted if safe else default)
+            wanted = safe_next(self.get_query_argument("next", default), self.prefix)
+            state = self.hub_auth.set_state_cookie(self, next_url=wanted or default)
             self.redirect(url_concat(self.hub_auth.login_url, {"state": state}))
 
     return LoginHandler

@@ -6,9 +6,11 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import numpy as np
 import tornado.web
 
 from nexuslims_kernel.api.context import ApiContext
@@ -20,6 +22,10 @@ log = logging.getLogger("nexuslims_kernel.api")
 T = TypeVar("T")
 #: Oversized bodies are read and thrown away up to this multiple of the limit, then the connection is cut.
 DRAIN_FACTOR = 8
+#: Deepest nesting of arrays and objects accepted in a request body (no body needs more than a few levels).
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -28,6 +34,17 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+
+
+def json_depth(raw: bytes) -> int:
+    """How deeply ``raw`` JSON nests arrays and objects, counted without parsing (brackets in strings ignored)."""
+    outside = _JSON_STRING.sub(b"", raw)
+    brackets = outside.translate(None, _NOT_BRACKETS)
+    if not brackets:
+        return 0
+    steps = np.frombuffer(brackets, dtype=np.uint8)
+    levels = np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1), dtype=np.int64)
+    return int(levels.max())
 
 
 def _json_default(value: Any) -> Any:
@@ -65,6 +82,9 @@ class BaseHandler(tornado.web.RequestHandler):
     # -- request body: streamed so oversized bodies are refused before being read --
 
     async def prepare(self) -> None:
+        framing = getattr(self.request.connection, "nx_framing_error", None)
+        if framing is not None:  # see app._FramingCheck: no body was read; the connection closes after this
+            raise ApiError(*framing)
         length = self.request.headers.get("Content-Length")
         if length is not None and (not length.isdigit() or int(length) > self.ctx.max_body_bytes):
             # Refuse, but answer only once the body is drained (up to DRAIN_FACTOR x the limit),
@@ -105,10 +125,18 @@ class BaseHandler(tornado.web.RequestHandler):
         raw = b"".join(self._chunks)
         if not raw.strip():
             return {}
+        if json_depth(raw) > MAX_JSON_DEPTH:
+            raise ApiError(400, f"request body is nested deeper than {MAX_JSON_DEPTH} levels")
         try:
             return json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ApiError(400, f"request body is not valid JSON: {str(exc)[:200]}") from None
+
+    def valid_body(self, schema: str) -> Any:
+        """The JSON body, checked against the OpenAPI document's schema ``schema`` (400 naming the field if not)."""
+        from nexuslims_kernel.api.schemas import validate_body
+
+        return validate_body(schema, self.json_body())
 
     def json_object(self) -> dict[str, Any]:
         body = self.json_body()
@@ -161,6 +189,8 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         if status == 401:
             self.set_header("WWW-Authenticate", 'Bearer realm="nxhub"')
+        for name, value in getattr(exc_from(kwargs), "headers", {}).items():
+            self.set_header(name, value)
         self.finish(error_body(status, message))
 
 

@@ -14,9 +14,10 @@ from nexuslims_kernel.errors import NxhubError
 class ApiError(HTTPError):
     """An HTTP error whose message is safe to show the client."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(status, reason=None)
         self.message = message
+        self.headers = dict(headers or {})  # kept on the error response (e.g. Content-Range on a 416)
 
     def __str__(self) -> str:
         return f"HTTP {self.status_code}: {self.message}"

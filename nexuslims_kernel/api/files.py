@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 from pathlib import Path
 
@@ -19,21 +20,33 @@ CHUNK = 1 << 20
 PREVIEW_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".gif": "image/gif"}
 
 
+_NOT_PLAIN = re.compile(r'[^\x20-\x7e]|["\\%;]')
+
+
 def disposition(kind: str, name: str) -> str:
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "_").replace("\\", "_")
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{urllib.parse.quote(name)}"
+    """``Content-Disposition`` for any file name (RFC 6266): an ASCII fallback plus the exact name, encoded.
+
+    Control characters, quotes and non-ASCII become ``_`` in ``filename=``;
+    ``filename*=UTF-8''...`` carries every character percent-encoded, so a name
+    with a newline still downloads under its own name.
+    """
+    fallback = _NOT_PLAIN.sub("_", name).strip() or "download"
+    exact = urllib.parse.quote(name.encode("utf-8", "surrogateescape"), safe="")
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{exact}"
 
 
 class FileStreamMixin(BaseHandler):
-    """Send one file, honouring a single Range."""
+    """Send one file, honouring a single Range; HEAD answers the same headers without the body."""
+
+    async def head(self, *args: str) -> None:
+        await self.get(*args)
 
     async def send_file(self, path: Path, content_type: str, disposition: str) -> None:
         size = path.stat().st_size
         try:
             wanted = parse_range(self.request.headers.get("Range"), size)
         except ValueError:
-            self.set_header("Content-Range", f"bytes */{size}")
-            raise ApiError(416, "requested range not satisfiable") from None
+            raise ApiError(416, "requested range not satisfiable", {"Content-Range": f"bytes */{size}"}) from None
         first, last = wanted if wanted else (0, size - 1)
         self.set_header("Content-Type", content_type)
         self.set_header("Content-Disposition", disposition)
@@ -43,6 +56,9 @@ class FileStreamMixin(BaseHandler):
             self.set_status(206)
             self.set_header("Content-Range", f"bytes {first}-{last}/{size}")
         self.set_header("Content-Length", str(max(0, last - first + 1)))
+        if self.request.method == "HEAD":
+            self.finish()
+            return
         sock = sendfile.plain_socket(self)
         if sock is not None:
             await self.flush()  # headers out, tornado's buffer empty: the kernel sends the bytes
@@ -82,7 +98,8 @@ class RecordFileHandler(FileStreamMixin):
     """GET /records/{id}/files/{relpath}: a file (or companion) belonging to the record."""
 
     async def get(self, record_id: str, relpath: str) -> None:
-        path = await self.run(self._locate, int(record_id), urllib.parse.unquote(relpath))
+        # tornado has decoded the path once already: "%2541" is the file named "%41"
+        path = await self.run(self._locate, int(record_id), relpath)
         await self.send_file(path, "application/octet-stream", disposition("attachment", path.name))
 
     def _locate(self, record_id: int, relpath: str) -> Path:

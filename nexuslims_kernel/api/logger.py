@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.errors import ApiError, status_and_message
+from nexuslims_kernel.api.schemas import validate_body
 from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.errors import NxhubError
 from nexuslims_kernel.sessions.events import LoggerEvent, ingest_event, parse_event
@@ -17,8 +18,8 @@ MAX_BATCH = 500
 
 
 def parse_logger_event(item: Any, kind: str | None = None) -> LoggerEvent:
-    """One posted event, parsed (400 naming the field); the api-surface branch adds its schema check here."""
-    return parse_event(item, kind)
+    """One posted event, checked against the OpenAPI document's ``LoggerEvent`` schema, then parsed (400 naming the field)."""
+    return parse_event(validate_body("LoggerEvent", item), kind)
 
 
 class LoggerHandler(BaseHandler):

@@ -23,13 +23,20 @@ def text_arg(handler: RequestHandler, name: str) -> str | None:
 
 def time_arg(handler: RequestHandler, name: str) -> dt.datetime | None:
     value = text_arg(handler, name)
-    if value is None:
-        return None
+    return None if value is None else utc_instant(value, name)
+
+
+def utc_instant(value: str, name: str) -> dt.datetime:
+    """``value`` (ISO-8601; naive means UTC) as an aware UTC time; 400 naming ``name`` if it is not one.
+
+    Times whose shift to UTC leaves the calendar (``0001-01-01T00:00+01:00``)
+    are refused here rather than failing later in a query or a column.
+    """
     try:
         parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise ApiError(400, f"{name} must be an ISO-8601 date or time, e.g. 2026-03-01") from None
-    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+        return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError, TypeError):
+        raise ApiError(400, f"{name} must be an ISO-8601 date or time between years 1 and 9999 in UTC, e.g. 2026-03-01") from None
 
 
 def int_arg(handler: RequestHandler, name: str, default: int) -> int:

@@ -64,15 +64,23 @@ def _take(pieces: Iterator[bytes | zipwriter.FileSpan], limit: int) -> list[byte
 
 
 class ZipHandler(BaseHandler):
+    async def head(self, record_id: str, seq: str | None = None) -> None:
+        """The headers a GET would send (size included), without reading any file."""
+        self._headers_for(await self.run(self._plan, int(record_id), int(seq) if seq else None))
+        self.finish()
+
+    def _headers_for(self, plan: ZipPlan) -> None:
+        self.set_header("Content-Type", "application/zip")
+        self.set_header("Content-Disposition", disposition("attachment", plan.name))
+        self.set_header("Content-Length", str(zipwriter.archive_size(plan.entries)))
+
     async def get(self, record_id: str, seq: str | None = None) -> None:
         plan = await self.run(self._plan, int(record_id), int(seq) if seq else None)
         learned: list[tuple[str, int, float, int]] = []
         sock = sendfile.plain_socket(self)
         pieces = zipwriter.generate(plan.entries, on_crc=lambda e, crc: learned.append((plan.relpaths[e.path], e.size, e.mtime, crc))
                                     if e.path in plan.relpaths else None, spans=sock is not None)
-        self.set_header("Content-Type", "application/zip")
-        self.set_header("Content-Disposition", disposition("attachment", plan.name))
-        self.set_header("Content-Length", str(zipwriter.archive_size(plan.entries)))
+        self._headers_for(plan)
         await self.flush()  # headers now; the body goes straight to the connection below
         queue: asyncio.Queue[list[bytes] | Exception] = asyncio.Queue(ZIP_AHEAD)
         producer = asyncio.ensure_future(self._produce(pieces, queue))

@@ -93,6 +93,19 @@ class HubSettings:
 
 
 @dataclass(frozen=True)
+class FilesSettings:
+    """Instrument file stores (``nexuslims_kernel.files``)."""
+
+    allowed_roots: tuple[Path, ...] = field(default=(), metadata={
+        "doc": "Folders instrument file stores must lie in (TOML list; in the environment joined by ':'); "
+               "empty = the data dir, /srv, /mnt, /media, /data, /home and the temp dir"})
+
+
+#: where file stores may be when ``files.allowed_roots`` is empty (the data dir is added at run time)
+DEFAULT_FILESTORE_ROOTS = ("/srv", "/mnt", "/media", "/data", "/home")
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of NexusLIMS Hub's configuration."""
 
@@ -107,6 +120,7 @@ class Settings:
     sessions: SessionSettings = field(default_factory=SessionSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
     hub: HubSettings = field(default_factory=HubSettings)
+    files: FilesSettings = field(default_factory=FilesSettings)
 
     # Derived locations: always absolute, never None after loading.
     @property
@@ -121,9 +135,18 @@ class Settings:
     def records_path(self) -> Path:
         return self.records_dir or self.data_dir / "records"
 
+    @property
+    def filestore_roots(self) -> tuple[Path, ...]:
+        """The folders instrument file stores must lie in: ``files.allowed_roots``, or the defaults."""
+        import tempfile
+
+        if self.files.allowed_roots:
+            return self.files.allowed_roots
+        return (self.data_dir, *map(Path, DEFAULT_FILESTORE_ROOTS), Path(tempfile.gettempdir()))
+
 
 _SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": ApiSettings, "hub": HubSettings,
-                    "sessions": SessionSettings}
+                    "files": FilesSettings, "sessions": SessionSettings}
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
@@ -135,6 +158,14 @@ def _coerce(value: Any, hint: Any, where: str) -> Any:
         if value in (None, "") and type(None) in args:
             return None
         hint = next(a for a in args if a is not type(None))
+    if typing.get_origin(hint) is tuple:  # tuple[Path, ...]: a TOML list, or os.pathsep-joined in the environment
+        items = value.split(os.pathsep) if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not all(isinstance(v, str) for v in items):
+            raise ConfigError(f"{where}={value!r} is not a list of paths")
+        paths = tuple(Path(v.strip()).expanduser() for v in items if v.strip())
+        if not all(p.is_absolute() for p in paths):
+            raise ConfigError(f"{where}={value!r}: every path must be absolute")
+        return paths
     try:
         if hint is bool:
             if isinstance(value, bool):

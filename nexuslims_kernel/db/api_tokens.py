@@ -16,12 +16,13 @@ process, the ``nxhub`` CLI) are seen within the TTL.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import time
 from typing import Any
 
-from sqlalchemy import Engine, Integer, String, event, literal, null, select, union_all, update
+from sqlalchemy import Engine, Integer, String, delete, event, literal, null, or_, select, union_all, update
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db.acl import Principal
@@ -29,22 +30,89 @@ from nexuslims_kernel.db.base import UTCDateTime, utcnow
 from nexuslims_kernel.db.models import Instrument, Person, memberships
 from nexuslims_kernel.db.models.api_tokens import ApiToken
 from nexuslims_kernel.db.tokens import hash_token, new_token
-from nexuslims_kernel.errors import NotFoundError
+from nexuslims_kernel.errors import InvalidInputError, NotFoundError
 
 TOUCH_EVERY_S = 300
 #: How long a resolved token is trusted without asking the database (seconds; must stay <= 5).
 CACHE_TTL_S = 5.0
 
 
-def create_api_token(sess: Session, username: str, name: str = "") -> str:
-    """A new personal token for ``username``; returns the token (shown once)."""
+def create_api_token(sess: Session, username: str, name: str = "", expires_at: dt.datetime | None = None) -> str:
+    """A new personal token for ``username``, valid until ``expires_at`` (None: until revoked); returns the token (shown once)."""
     person = sess.scalar(select(Person).where(Person.username == username))
     if person is None:
         raise NotFoundError(f"no user named {username!r} (see 'nxhub users list')")
+    if expires_at is not None and expires_at <= utcnow():
+        raise InvalidInputError("a token's expiry must be in the future")
     token = new_token()
-    sess.add(ApiToken(person_id=person.id, token_hash=hash_token(token), name=name))
+    sess.add(ApiToken(person_id=person.id, token_hash=hash_token(token), name=name, expires_at=expires_at))
     sess.flush()
     return token
+
+
+_DURATION = re.compile(r"([1-9][0-9]{0,5})\s*([hdw])")
+_UNITS = {"h": dt.timedelta(hours=1), "d": dt.timedelta(days=1), "w": dt.timedelta(weeks=1)}
+
+
+def expiry_from(text: str, now: dt.datetime | None = None) -> dt.datetime:
+    """``90d``, ``12h``, ``2w`` from now, or an ISO-8601 date/time (naive = UTC) -> an aware UTC time."""
+    now = now or utcnow()
+    match = _DURATION.fullmatch(text.strip().lower())
+    try:
+        if match:
+            return now + int(match.group(1)) * _UNITS[match.group(2)]
+        when = dt.datetime.fromisoformat(text.strip())
+        return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        pass
+    raise InvalidInputError(f"expiry {text!r} is neither a duration like 90d, 12h or 2w nor an ISO-8601 date")
+
+
+def token_row(token: ApiToken, username: str | None = None) -> dict[str, Any]:
+    """What may be shown about a token: never its value (which is not stored) nor its hash."""
+    row = {"id": token.id, "name": token.name, "created_at": token.created_at.isoformat() if token.created_at else None,
+           "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+           "last_used_at": token.last_used_at.isoformat() if token.last_used_at else None}
+    return row if username is None else {"username": username, **row}
+
+
+def list_api_tokens(sess: Session, username: str | None = None, person_id: int | None = None) -> list[dict[str, Any]]:
+    """Personal tokens, everyone's or one person's (by username or id), oldest first, with their owner's name."""
+    stmt = select(ApiToken, Person.username).join(Person, Person.id == ApiToken.person_id).order_by(ApiToken.id)
+    if username is not None:
+        stmt = stmt.where(Person.id == _person(sess, username).id)
+    if person_id is not None:
+        stmt = stmt.where(ApiToken.person_id == person_id)
+    return [token_row(token, name) for token, name in sess.execute(stmt)]
+
+
+def revoke_api_tokens(sess: Session, *, token_id: int | None = None, person_id: int | None = None,
+                      username: str | None = None) -> list[int]:
+    """Delete tokens (one by id, and/or all of one person's); returns the ids revoked.
+
+    The delete is a write, so this process's principal cache is emptied at once;
+    other processes stop accepting the token within :data:`CACHE_TTL_S`.
+    """
+    if token_id is None and person_id is None and username is None:
+        raise InvalidInputError("say which token(s) to revoke")
+    stmt = select(ApiToken.id)
+    if token_id is not None:
+        stmt = stmt.where(ApiToken.id == token_id)
+    if username is not None:
+        person_id = _person(sess, username).id
+    if person_id is not None:
+        stmt = stmt.where(ApiToken.person_id == person_id)
+    ids = list(sess.scalars(stmt))
+    if ids:
+        sess.execute(delete(ApiToken).where(ApiToken.id.in_(ids)))
+    return ids
+
+
+def _person(sess: Session, username: str) -> Person:
+    person = sess.scalar(select(Person).where(Person.username == username))
+    if person is None:
+        raise NotFoundError(f"no user named {username!r} (see 'nxhub users list')")
+    return person
 
 
 def _lookup_stmt(digest: str):
@@ -53,36 +121,43 @@ def _lookup_stmt(digest: str):
         select(
             literal("user", String(10)).label("kind"), ApiToken.id.label("obj_id"), Person.username.label("name"),
             Person.id.label("person_id"), Person.is_admin.label("is_admin"),
-            ApiToken.last_used_at.label("last_used_at"), memberships.c.group_id.label("group_id"),
+            ApiToken.last_used_at.label("last_used_at"), ApiToken.expires_at.label("expires_at"),
+            memberships.c.group_id.label("group_id"),
         )
         .join(Person, Person.id == ApiToken.person_id)
         .outerjoin(memberships, memberships.c.person_id == Person.id)
-        .where(ApiToken.token_hash == digest)
+        .where(ApiToken.token_hash == digest, or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()))
     )
     instrument_rows = select(
         literal("instrument", String(10)), Instrument.id, Instrument.name, null().cast(Integer),
-        null().cast(Person.is_admin.type), null().cast(UTCDateTime), null().cast(Integer),
+        null().cast(Person.is_admin.type), null().cast(UTCDateTime), null().cast(UTCDateTime), null().cast(Integer),
     ).where(Instrument.token_hash == digest)
     return union_all(person_rows, instrument_rows)
 
 
 def principal_for_token(sess: Session, token: str, *, touch: bool = True) -> Principal | None:
-    """The person or instrument a bearer token belongs to, or None if it is unknown."""
+    """The person or instrument a bearer token belongs to, or None if it is unknown, revoked or expired."""
+    return resolve_token(sess, token, touch=touch)[0]
+
+
+def resolve_token(sess: Session, token: str, *, touch: bool = True) -> tuple[Principal | None, dt.datetime | None]:
+    """(principal, when the token expires) for a bearer token; (None, None) if it does not work."""
     rows = sess.execute(_lookup_stmt(hash_token(token))).all()
     if not rows:
-        return None
+        return None, None
     inst = next((r for r in rows if r.kind == "instrument"), None)
     if inst is not None:
-        return Principal(kind="instrument", instrument_id=inst.obj_id, instrument_name=inst.name)
+        return Principal(kind="instrument", instrument_id=inst.obj_id, instrument_name=inst.name), None
     first = rows[0]
     now = utcnow()
     # Write at most every few minutes, so reads do not all take the write lock.
     if touch and (first.last_used_at is None or (now - first.last_used_at).total_seconds() > TOUCH_EVERY_S):
         sess.execute(update(ApiToken).where(ApiToken.id == first.obj_id).values(last_used_at=now))
-    return Principal(
+    principal = Principal(
         kind="user", person_id=first.person_id, username=first.name, is_admin=bool(first.is_admin),
         group_ids=frozenset(r.group_id for r in rows if r.group_id is not None),
     )
+    return principal, first.expires_at
 
 
 class PrincipalCache:
@@ -103,13 +178,17 @@ class PrincipalCache:
     def generation(self) -> int:
         return self._generation
 
-    def put(self, token: str, principal: Principal, generation: int) -> None:
-        """Remember ``principal`` unless a write happened since ``generation`` was read (then it may be stale)."""
+    def put(self, token: str, principal: Principal, generation: int, expires_at: dt.datetime | None = None) -> None:
+        """Remember ``principal`` unless a write happened since ``generation`` was read (then it may be stale).
+
+        Never past the token's own expiry: an expiring token is trusted at most until then.
+        """
+        ttl = self.ttl_s if expires_at is None else min(self.ttl_s, (expires_at - utcnow()).total_seconds())
         with self._lock:
-            if generation == self._generation:
+            if generation == self._generation and ttl > 0:
                 if len(self._entries) > 10_000:
                     self._entries.clear()
-                self._entries[hash_token(token)] = (principal, time.monotonic() + self.ttl_s)
+                self._entries[hash_token(token)] = (principal, time.monotonic() + ttl)
 
     def clear(self) -> None:
         with self._lock:

@@ -6,6 +6,7 @@ a duplicate name gets the same one-line error wherever it is typed.
 
 from __future__ import annotations
 
+import os
 import re
 import zoneinfo
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from nexuslims_kernel.config import get_settings
 from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.db.models import Group, Instrument, Person, Project
 from nexuslims_kernel.db.tokens import hash_token, new_token
@@ -46,6 +48,13 @@ def check_filestore(value: str | None) -> str | None:
     path = Path(value).expanduser()
     if not path.is_absolute():
         raise InvalidInputError(f"file-store root {value!r} must be an absolute path")
+    roots = get_settings().filestore_roots
+    real = os.path.realpath(path)
+    if not any(os.path.commonpath([real, os.path.realpath(r)]) == os.path.realpath(r) for r in roots):
+        raise InvalidInputError(
+            f"file-store root {value!r} is not inside an allowed folder ({', '.join(map(str, roots))}); "
+            "an administrator can allow more with the setting files.allowed_roots (NXHUB_FILES_ALLOWED_ROOTS)"
+        )
     return str(path)
 
 

@@ -144,24 +144,52 @@ def encode_cursor(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
+_BAD_CURSOR = "cursor is not valid; use next_cursor from the previous page"
+_MAX_ID = 2**63 - 1
+
+
 def decode_cursor(cursor: str, sort: str) -> dict[str, Any]:
+    """The checked content of a cursor: exactly the keys and types :func:`page` writes, or InvalidInputError.
+
+    Cursors are opaque to clients, but they are only base64 JSON, so every field
+    is validated (no float ids, no naive or out-of-range times, no objects as
+    sort values) before it reaches a query.
+    """
     try:
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInputError("cursor is not valid; use next_cursor from the previous page") from None
-    if not isinstance(data, dict) or data.get("s") != sort:
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
+        raise InvalidInputError(_BAD_CURSOR) from None
+    if not isinstance(data, dict) or data.get("s") not in SORTS:
+        raise InvalidInputError(_BAD_CURSOR)
+    if data["s"] != sort:
         raise InvalidInputError("cursor belongs to a different sort order")
+    if sort == "relevance":
+        if set(data) != {"s", "o"} or not _whole(data["o"], 0, 10**9):
+            raise InvalidInputError(_BAD_CURSOR)
+        return data
+    if set(data) != {"s", "v", "id"} or not _whole(data["id"], 0, _MAX_ID):
+        raise InvalidInputError(_BAD_CURSOR)
+    value = data["v"]
+    if value is not None and (not isinstance(value, str) or len(value) > 2000):
+        raise InvalidInputError(_BAD_CURSOR)
+    if value is not None and sort.endswith("start"):
+        try:
+            when = dt.datetime.fromisoformat(value)
+            if when.tzinfo is None:
+                raise ValueError("naive")
+            data["v"] = when.astimezone(dt.UTC)
+        except (ValueError, OverflowError):
+            raise InvalidInputError(_BAD_CURSOR) from None
     return data
 
 
+def _whole(value: Any, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
 def _keyset(sort: str, data: dict[str, Any]) -> ColumnElement[bool]:
-    """Rows after the cursor in ``sort`` order (NULL start sorts last ascending, as in PostgreSQL)."""
-    try:
-        last_id = int(data["id"])
-        raw = data.get("v")
-        value = dt.datetime.fromisoformat(raw) if (raw is not None and sort.endswith("start")) else raw
-    except (KeyError, TypeError, ValueError):
-        raise InvalidInputError("cursor is not valid; use next_cursor from the previous page") from None
+    """Rows after the (validated) cursor in ``sort`` order (NULL start sorts last ascending, as in PostgreSQL)."""
+    last_id, value = data["id"], data["v"]
     col = Record.start if sort.endswith("start") else Record.title
     after = tuple_(literal(value, col.type), literal(last_id))
     if sort.startswith("-"):
@@ -205,7 +233,7 @@ def page(
     if cursor:
         data = decode_cursor(cursor, sort)
         if sort == "relevance":
-            offset = int(data.get("o", 0)) if str(data.get("o", "0")).isdigit() else 0
+            offset = data["o"]
             stmt = stmt.offset(offset)
         else:
             stmt = stmt.where(_keyset(sort, data))

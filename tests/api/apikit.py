@@ -84,7 +84,7 @@ def add_record(sess: Any, inst: Any, kind: str, owner: Any, group: Any, store: P
         end=start + dt.timedelta(hours=2), owner_id=owner.id if owner else None, group_id=group.id if group else None,
         is_public=kind in ("public", "embargoed"),
         embargo_until=dt.datetime(2099, 1, 1, tzinfo=UTC) if kind == "embargoed" else None,
-        header={"experimenters": [owner.username] if owner else []}, n_datasets=1,
+        header={"experimenters": [{"username": owner.username, "name": owner.display_name}] if owner else []}, n_datasets=1,
         search_text=f"zebra{kind} titan {owner.username if owner else ''} sample-{kind}",
     )
     sess.add(record)

@@ -17,7 +17,7 @@ from lxml import etree
 from nexuslims_kernel.records.exporters.spec import ExporterSpec, as_json
 from nexuslims_kernel.records.params import display_value
 from nexuslims_kernel.records.schema import NS, XSI, element_symbols
-from nexuslims_kernel.records.text import xml_text
+from nexuslims_kernel.records.text import safe_name, xml_text
 
 NSMAP = {"nx": NS, "xsi": XSI}
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
@@ -108,7 +108,7 @@ def _dataset(parent: etree._Element, ds: Mapping[str, Any]) -> None:
     dtype = ds.get("dataset_type") if ds.get("dataset_type") in DATASET_TYPES else "Unknown"
     el = _sub(parent, "dataset", type=dtype, role="Experimental")
     _sub(el, "name", ds.get("name") or ds["relpath"])
-    _sub(el, "location", ds["relpath"])
+    _sub(el, "location", safe_name(ds["relpath"]))  # percent-encoded controls: unquote() gives the file's name back
     if ds.get("format"):
         _sub(el, "format", ds["format"])
     if ds.get("error"):
