@@ -1,7 +1,7 @@
 """Personal API tokens may expire: ``api_tokens.expires_at`` (NULL = never), checked on every lookup.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from nexuslims_kernel.db.base import UTCDateTime
 
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
