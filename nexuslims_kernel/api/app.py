@@ -77,6 +77,7 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/records/{ID}/export/([a-z-]{{1,20}})", records.ExportHandler),
         (rf"{api}/records/{ID}/outline", record_parts.OutlineHandler),
         (rf"{api}/records/{ID}/datasets", record_parts.DatasetPageHandler),
+        (rf"{api}/records/{ID}/preview", record_parts.RecordPreviewHandler),
         (rf"{api}/records/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/activities/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/files/(.+)", files.RecordFileHandler),

@@ -34,6 +34,7 @@ ENDPOINTS: list[tuple[str, str, str, str, str, list[tuple[str, str]], bool]] = [
     ("get", "/records/{record_id}/outline", "records", "One record's header and activities with dataset counts, no datasets", "anyone", [], False),
     ("get", "/records/{record_id}/datasets", "records", "One page of a record's datasets (light, no raw metadata)", "anyone",
      [("activity", "activity seq (default: all)"), ("offset", "first item, default 0"), ("limit", "1-500, default 50")], False),
+    ("get", "/records/{record_id}/preview", "files", "The thumbnail of the record's first dataset that has one", "anyone", [], False),
     ("get", "/records/{record_id}/export/{format}", "records", "Export as xml, json or rocrate", "anyone", [], False),
     ("get", "/records/{record_id}/zip", "files", "All files of the record as a streamed zip", "anyone", [], False),
     ("get", "/records/{record_id}/activities/{seq}/zip", "files", "One activity's files as a streamed zip", "anyone", [], False),

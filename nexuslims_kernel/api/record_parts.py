@@ -8,6 +8,7 @@ Both go through the same ACL gate as ``GET /records/{id}``.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -15,9 +16,12 @@ from sqlalchemy.orm import Session
 
 from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.errors import ApiError
+from nexuslims_kernel.api.files import PreviewHandler
 from nexuslims_kernel.api.params import int_arg
+from nexuslims_kernel.api.paths import resolve_under
 from nexuslims_kernel.db.acl import Principal, get_visible_record
 from nexuslims_kernel.db.models import Activity, Dataset
+from nexuslims_kernel.errors import NotFoundError
 from nexuslims_kernel.files.lookup import indexed_by_relpath
 
 MAX_PAGE = 500
@@ -93,3 +97,18 @@ class DatasetPageHandler(BaseHandler):
             raise ApiError(400, f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
         self.send_json(await self.run(
             lambda: self.ctx.db.read(lambda s: dataset_page(s, self.principal, int(record_id), seq, offset, limit))))
+
+
+class RecordPreviewHandler(PreviewHandler):
+    """GET /records/{id}/preview: the thumbnail of the record's first dataset that has one (result lists)."""
+
+    def _locate(self, record_id: int) -> Path:
+        with self.ctx.db.session() as sess:
+            get_visible_record(sess, self.principal, record_id)
+            rel = sess.scalar(
+                select(Dataset.preview_path).where(Dataset.record_id == record_id, Dataset.preview_path.is_not(None))
+                .order_by(Dataset.acquired_at, Dataset.id).limit(1)
+            )
+            if rel is None:
+                raise NotFoundError(f"record {record_id} has no preview")
+            return resolve_under(self.ctx.previews_root, rel)
