@@ -165,9 +165,10 @@ class RecordPage:
 
         toggle.observe(show_raw, "value")
         self.plot_box = W.VBox()
-        head = W.HTML(f'<div class="nx-section-title">{esc(d.get("name"))}</div>{img}{links}{kv_table(facts)}'
-                      f'<div class="nx-facet-title">Metadata (normalised)</div>{kv_table(rows) if rows else "<i>none</i>"}')
-        return [head, self.plot_box, toggle, raw]
+        head = W.HTML(f'<div class="nx-section-title">{esc(d.get("name"))}</div>{img}{links}')
+        tables = W.HTML(f'{kv_table(facts)}<div class="nx-facet-title">Metadata (normalised)</div>'
+                        f'{kv_table(rows) if rows else "<i>none</i>"}')
+        return [head, self.plot_box, tables, toggle, raw]
 
     def _plot(self, dataset_id: int, name: str) -> None:
         from nexuslims_kernel.pages.plots import spectrum_figure
