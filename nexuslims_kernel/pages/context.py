@@ -50,7 +50,7 @@ class PageContext:
 
     @classmethod
     def create(cls, catalog: RecordCatalog | None = None, query: dict[str, str] | None = None) -> PageContext:
-        catalog = catalog or open_catalog()
+        catalog = open_catalog() if catalog is None else catalog
         me = catalog.client.get("/me")
         return cls(catalog=catalog, query=request_query() if query is None else query,
                    api_base=browser_api_base(catalog_root=catalog.client.root), me=me)

@@ -100,7 +100,9 @@ class RecordPage:
         self.notebook_out = W.HTML()
         open_nb = W.Button(description="Open in notebook", button_style="primary")
         open_nb.on_click(lambda _: self._open_notebook())
-        summary = W.VBox([W.HTML(summary_html(self.rec)),
+        summary_box = W.HTML(summary_html(self.rec))
+        summary_box.add_class("nx-summary")
+        summary = W.VBox([summary_box,
                           W.HTML(f'<div class="nx-facet-title">Downloads</div><div class="nx-downloads">{downloads}</div>'),
                           W.HBox([open_nb, self.notebook_out], layout=W.Layout(align_items="center"))])
         summary.add_class("nx-panel")
@@ -157,7 +159,7 @@ class RecordPage:
                if d.get("has_preview") else "")
         links = f'<div class="nx-downloads" style="margin-top:8px"><a href="{esc(file)}" download>Download file</a></div>'
         raw = W.HTML()
-        toggle = W.ToggleButton(description="Show raw vendor metadata", value=False)
+        toggle = W.ToggleButton(description="Show raw vendor metadata", value=False, layout=W.Layout(width="auto", margin="10px 0 0 0"))
 
         def show_raw(change: dict[str, Any]) -> None:
             raw.value = raw_tree(d.get("raw_metadata") or {}) if change["new"] else ""

@@ -93,3 +93,36 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
+
+
+@pytest.fixture
+def stats_world(settings, db, tmp_path):
+    """Two instruments, sessions over three weeks (one failed, its reason holding markup), indexed files; an admin and a user."""
+    from catalogkit import index_file
+
+    from nexuslims_kernel.db.directory import add_instrument, add_person
+    from nexuslims_kernel.db.models import InstrumentSession
+
+    store = tmp_path / "store"
+    store.mkdir()
+    with db.session(write=True) as sess:
+        titan, quanta = add_instrument(sess, "titan", filestore_root=str(store)), add_instrument(sess, "quanta", filestore_root=str(store))
+        add_person(sess, "root", is_admin=True)
+        alice = add_person(sess, "alice")
+        monday = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
+        for week, inst, hours, status, reason in ((0, titan, 2, "COMPLETED", None), (0, quanta, 3, "COMPLETED", None),
+                                                   (1, titan, 4, "ERROR", '<b onmouseover="x()">corrupt</b> header'),
+                                                   (2, titan, 1, "NO_FILES", "no files in the window")):
+            start = monday + dt.timedelta(weeks=week)
+            sess.add(InstrumentSession(instrument_id=inst.id, person_id=alice.id, source="manual", start=start,
+                                       end=start + dt.timedelta(hours=hours), status=status, status_reason=reason))
+            path = store / f"w{week}-{inst.name}.dat"
+            path.write_bytes(b"x" * 1000 * (week + 1))
+            import os
+
+            os.utime(path, (start.timestamp() + 600, start.timestamp() + 600))
+            index_file(sess, inst, store, path.name)
+        tokens = {"root": create_api_token(sess, "root"), "alice": create_api_token(sess, "alice")}
+    api = ApiServer(settings, db)
+    yield api, tokens
+    api.stop()
