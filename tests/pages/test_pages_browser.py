@@ -7,9 +7,12 @@ import re
 import urllib.parse
 import zipfile
 
+import pytest
 from browserkit import shot
 from conftest import BIG, XSS_TITLE
 
+# One Voilà server and one browser for the whole module: keep its tests on one xdist worker (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("pages-browser")
 CARD = ".nx-card"
 
 
