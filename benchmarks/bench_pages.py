@@ -53,9 +53,10 @@ def bench_rfc3987() -> None:
            note=f"importing rfc3987_syntax alone: {alone:.2f} s")
 
 
-def start(args: list[str], ready_url: str, log: Path) -> subprocess.Popen:
+def start(args: list[str], ready_url: str, log: Path, **env: str) -> subprocess.Popen:
     with open(log, "w") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "nexuslims_kernel.cli.main", *args], env=ENV, stdout=fh, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-m", "nexuslims_kernel.cli.main", *args], env={**ENV, **env}, stdout=fh,
+                                stderr=subprocess.STDOUT)
     for _ in range(600):
         if proc.poll() is not None:
             raise SystemExit(f"{args[:2]} exited: see {log}")
@@ -68,17 +69,18 @@ def start(args: list[str], ready_url: str, log: Path) -> subprocess.Popen:
     raise SystemExit(f"{args[:2]} not ready: see {log}")
 
 
-async def open_record(browser, url: str) -> float:
-    """Seconds from navigation to the summary and the first thumbnails visible."""
-    ctx = await browser.new_context(viewport={"width": 1360, "height": 1000})
+async def open_record(browser, url: str, ctx=None) -> float:
+    """Seconds from navigation to the summary and the first thumbnails visible (a fresh context = a first-time visitor)."""
+    own = ctx is None
+    ctx = ctx or await browser.new_context(viewport={"width": 1360, "height": 1000})
     page = await ctx.new_page()
     t = time.perf_counter()
     await page.goto(url)
-    await page.wait_for_selector(".nx-h1", timeout=120_000)
+    await page.wait_for_selector(".nx-h1", timeout=300_000)
     await page.wait_for_function("() => { const i = [...document.querySelectorAll('.nx-card img')];"
-                                 " return i.length > 0 && i.slice(0, 4).every(x => x.complete && x.naturalWidth > 0); }", timeout=120_000)
+                                 " return i.length > 0 && i.slice(0, 4).every(x => x.complete && x.naturalWidth > 0); }", timeout=300_000)
     took = time.perf_counter() - t
-    await ctx.close()
+    await (ctx.close() if own else page.close())
     return took
 
 
@@ -90,14 +92,18 @@ async def page_loads(pages_url: str, record_id: int, warm_rounds: int, people: i
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium_path(), args=ARGS, headless=True)
         cold = await open_record(browser, url)
+        visitor = await browser.new_context(viewport={"width": 1360, "height": 1000})  # a returning visitor: browser cache warm
         warm = []
         for _ in range(warm_rounds):
-            await asyncio.sleep(6)  # let Voilà refill its pool of preheated kernels
-            warm.append(await open_record(browser, url))
-        await asyncio.sleep(6)
+            await asyncio.sleep(8)  # let Voilà refill its pool of preheated kernels
+            warm.append(await open_record(browser, url, visitor))
+        await visitor.close()
+        await asyncio.sleep(8)
         crowd = await asyncio.gather(*(open_record(browser, url) for _ in range(people)), return_exceptions=True)
         await browser.close()
     ok = [c for c in crowd if isinstance(c, float)]
+    for err in (c for c in crowd if not isinstance(c, float)):
+        print(f"  a page failed: {type(err).__name__}: {str(err)[:200]}", file=sys.stderr)
     return {"cold": cold, "warm": warm, "crowd": ok, "crowd_failed": len(crowd) - len(ok)}
 
 
@@ -107,7 +113,7 @@ def bench_pages(tmp: Path, rounds: int, people: int, preheat: int) -> None:
     from nexuslims_kernel.db.api_tokens import create_api_token
     from nexuslims_kernel.demo import run_demo
 
-    settings = load_settings(environ={}, overrides={"data_dir": str(tmp / "site"), "database_url": f"sqlite:///{tmp / 'site.db'}"})
+    settings = load_settings(environ={}, overrides={"data_dir": str(tmp / "site")})  # the database at its default place
     set_settings(settings)
     demo = run_demo(settings)
     db = Database(settings.db_url)
@@ -148,7 +154,6 @@ def bench_search(tmp: Path, n_datasets: int, use_pg: bool) -> None:
     from bench_api import generate, start_postgres
 
     from nexuslims_kernel.catalog import open_catalog
-    from nexuslims_kernel.config import load_settings
     from nexuslims_kernel.db import Database, upgrade
     from nexuslims_kernel.db.api_tokens import create_api_token
 
@@ -165,14 +170,12 @@ def bench_search(tmp: Path, n_datasets: int, use_pg: bool) -> None:
     db.dispose()
     settings_dir = tmp / "search-data"
     settings_dir.mkdir()
-    load_settings(environ={}, overrides={"data_dir": str(settings_dir), "database_url": url})
     from browserkit import free_port
 
     port = free_port()
     api = start(["--data-dir", str(settings_dir), "api", "serve", "--port", str(port), "--processes", "1"],
-                f"http://127.0.0.1:{port}/api/v1/openapi.json", tmp / "search-api.log")
+                f"http://127.0.0.1:{port}/api/v1/openapi.json", tmp / "search-api.log", NXHUB_DATABASE_URL=url)
     try:
-        os.environ["NXHUB_DATABASE_URL"] = url
         cat = open_catalog(f"http://127.0.0.1:{port}", token)
         queries = [("lamella", {}), ("tomography", {"instrument": "inst2"}), (None, {"dataset_type": "Spectrum"}),
                    ("gold", {"since": "2021-01-01"}), (None, {"owner": "user7"})]

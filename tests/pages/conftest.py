@@ -37,6 +37,7 @@ class Site:
     pages: PagesServer
     data_dir: Path
     records: dict[str, int]
+    admin_token: str
 
     def store(self, instrument: str) -> Path:
         return self.data_dir / "demo-store" / instrument
@@ -65,11 +66,15 @@ def site(tmp_path_factory):
         big = add_record(sess, tem, bob, store, previews, [[Spec(some_file) for _ in range(BIG)]], title="Overnight montage, 1,000 tiles",
                          start=t0 + dt.timedelta(days=1), index=False)
         token = create_api_token(sess, "bob", "pages tests")
+        from nexuslims_kernel.db.directory import add_person
+
+        add_person(sess, "root", display_name="Facility Admin", is_admin=True)
+        admin_token = create_api_token(sess, "root", "pages tests")
         records = {"xss": xss.id, "big": big.id}
     records.update({row["key"]: row["record_id"] for row in summary.sessions if row.get("record_id")})
     api = ApiServer(settings, db)
     pages = PagesServer(api.base, token)
-    yield Site(api=api, pages=pages, data_dir=data_dir, records=records)
+    yield Site(api=api, pages=pages, data_dir=data_dir, records=records, admin_token=admin_token)
     pages.stop()
     api.stop()
     db.dispose()

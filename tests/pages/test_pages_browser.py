@@ -127,3 +127,21 @@ def test_a_thousand_dataset_record_pages_its_gallery(site, page):
     second_ids = page.locator(CARD).evaluate_all("cs => cs.map(c => c.dataset.id)")
     assert len(second_ids) == 24 and not set(first_ids) & set(second_ids)
     shot(page, "record-1000-datasets")
+
+
+def test_instrument_dashboard_is_for_admins(site, page):
+    from browserkit import PagesServer
+
+    page.goto(site.pages.url("instrument"))
+    page.wait_for_selector("text=for facility administrators", timeout=60_000)
+    admin_pages = PagesServer(site.api.base, site.admin_token)
+    try:
+        page.goto(admin_pages.url("instrument"))
+        page.wait_for_selector(".nx-chart", timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('.nx-chart svg rect.bar, .nx-chart .bargroup rect').length > 0",
+                               timeout=30_000)
+        assert page.locator(".nx-chart").count() == 4
+        assert "COMPLETED" in page.locator(".nx-panel", has_text="Build health").inner_text()
+        shot(page, "instruments")
+    finally:
+        admin_pages.stop()
