@@ -26,7 +26,7 @@ def bar_chart(title: str, weeks: list[str], series: dict[str, list[float]], unit
                    type="stacked", colors=COLOURS[: max(1, len(names))], labels=names, display_legend=len(names) > 1,
                    tooltip=bq.Tooltip(fields=["x", "y"], labels=["week", unit or "count"]))
     ax = bq.Axis(scale=xs, tick_rotate=-45, tick_style={"font-size": "10px"})
-    ay = bq.Axis(scale=ys, side="left", label=unit, tick_format="~s", grid_lines="solid")
+    ay = bq.Axis(scale=ys, side="left", label=unit, tick_format=",.2~f", grid_lines="solid")
     fig = bq.Figure(marks=[bars], axes=[ax, ay], title=title, layout=W.Layout(width="100%", height="280px"),
                     fig_margin={"top": 40, "bottom": 50, "left": 55, "right": 15}, legend_location="top-left", animation_duration=0)
     fig.add_class("nx-chart")

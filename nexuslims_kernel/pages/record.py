@@ -55,7 +55,7 @@ class Gallery:
         zip_link = page.ctx.api(f"/records/{page.rec['id']}/activities/{int(act['seq'])}/zip")
         head = W.HTML(
             f'<div class="nx-activity-head"><div><span class="nx-section-title">Activity {int(act["seq"])}</span> '
-            f'<span class="nx-setup">{esc(span(act.get("start"), act.get("end"), tz))} · {self.total:,} datasets'
+            f'<span class="nx-setup">{esc(span(act.get("start"), act.get("end"), tz))} · {self.total:,} dataset{"s" if self.total != 1 else ""}'
             f'{" · " + esc(setup) if setup else ""}</span></div>'
             f'<a class="nx-button" href="{esc(zip_link)}" download>Activity zip</a></div>')
         pager = W.HBox([self.status, self.prev, self.next], layout=W.Layout(justify_content="flex-end", align_items="center"))
@@ -151,7 +151,7 @@ class RecordPage:
         meta = d.get("metadata") or {}
         rows = [(k.replace("_", " "), quantity(v)) for k, v in sorted(meta.items())]
         facts = [("Type", d.get("dataset_type")), ("Format", d.get("format")), ("Shape", " × ".join(map(str, d.get("shape") or []))),
-                 ("Data type", d.get("dtype")), ("Acquired", when(d.get("acquired_at"))), ("File", d.get("relpath")),
+                 ("Data type", d.get("dtype")), ("Acquired", when(d.get("acquired_at"), (self.rec.get("instrument") or {}).get("timezone"))), ("File", d.get("relpath")),
                  ("Size", size(d.get("file_size"))), ("Companions", ", ".join(d.get("companions") or [])), ("Error", d.get("error"))]
         did = int(d["id"])
         preview, file = self.ctx.api(f"/datasets/{did}/preview"), self.ctx.api(f"/datasets/{did}/file")
