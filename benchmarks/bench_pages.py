@@ -75,7 +75,7 @@ async def open_record(browser, url: str, ctx=None) -> float:
     ctx = ctx or await browser.new_context(viewport={"width": 1360, "height": 1000})
     page = await ctx.new_page()
     t = time.perf_counter()
-    await page.goto(url)
+    await page.goto(url, timeout=300_000)
     await page.wait_for_selector(".nx-h1", timeout=300_000)
     await page.wait_for_function("() => { const i = [...document.querySelectorAll('.nx-card img')];"
                                  " return i.length > 0 && i.slice(0, 4).every(x => x.complete && x.naturalWidth > 0); }", timeout=300_000)
