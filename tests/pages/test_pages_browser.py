@@ -145,3 +145,20 @@ def test_instrument_dashboard_is_for_admins(site, page):
         shot(page, "instruments")
     finally:
         admin_pages.stop()
+
+
+def test_preheated_kernels_wait_for_the_request_and_read_its_query(site, page):
+    """--preheat: kernels start and import before anyone asks; the record id still comes from the URL."""
+    from browserkit import PagesServer
+
+    warm = PagesServer(site.api.base, None, preheat=1)  # no token: public records only
+    try:
+        page.wait_for_timeout(8000)  # the pool fills
+        for key, title in (("demo-01", "FePt nanoparticles"), ("demo-05", "EELS of the carbon support")):
+            page.goto(warm.url("record", f"id={site.records[key]}"), timeout=120_000)
+            page.wait_for_selector(".nx-h1", timeout=120_000)
+            assert title in page.locator(".nx-h1").inner_text()
+        page.goto(warm.url("record", f"id={site.records['xss']}"), timeout=120_000)  # bob's private record: not for anonymous
+        page.wait_for_selector("text=Record not found, or not yours to see", timeout=120_000)
+    finally:
+        warm.stop()
