@@ -79,13 +79,9 @@ class BrowsePage:
         self.refresh()
 
     def _clear(self) -> None:
-        self.params = {}
+        self.params = {}  # emptied first, so the boxes' own change events below find nothing to change
         for box in (self.search, self.date_from, self.date_to):
-            box.unobserve_all("value")
             box.value = ""
-        self.search.observe(self._on_search, "value")
-        for box, key in ((self.date_from, "from"), (self.date_to, "to")):
-            box.observe(lambda ch, key=key: self._set(key, ch["new"].strip()), "value")
         self.refresh()
 
     def _turn(self, step: int) -> None:
