@@ -32,7 +32,7 @@ def record_notebook(record_id: int, title: str) -> dict:
         ("code", "signal = datasets[0].read()  # a lazy HyperSpy signal; .compute() loads it\nsignal"),
     ]
     return {"cells": [_cell(kind, src, n) for n, (kind, src) in enumerate(sources)], "nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
                          "language_info": {"name": "python"}}}
 
 
