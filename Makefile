@@ -32,7 +32,7 @@ run: venv $(NODE_STAMP)
 ## Run the whole test suite (SQLite and a real PostgreSQL; the EM corpus from ../shared when present)
 test: venv $(NODE_STAMP) lint
 	@bash tests/prereqs.sh
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 ## Benchmarks against NexusLIMS 2.8.0 and fixed goals, printing ratios measured in the same run
 bench: venv

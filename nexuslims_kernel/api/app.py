@@ -15,7 +15,7 @@ import tornado.httpserver
 import tornado.web
 from tornado import httputil
 
-from nexuslims_kernel.api import admin, files, logger, records, tokens, zips
+from nexuslims_kernel.api import admin, admin_stats, files, logger, record_parts, records, tokens, zips
 from nexuslims_kernel.api.access_log import log_request
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
@@ -80,12 +80,16 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/records/facets", records.FacetsHandler),
         (rf"{api}/records/{ID}", records.RecordHandler),
         (rf"{api}/records/{ID}/export/([a-z-]{{1,20}})", records.ExportHandler),
+        (rf"{api}/records/{ID}/outline", record_parts.OutlineHandler),
+        (rf"{api}/records/{ID}/datasets", record_parts.DatasetPageHandler),
+        (rf"{api}/records/{ID}/preview", record_parts.RecordPreviewHandler),
         (rf"{api}/records/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/activities/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/files/(.+)", files.RecordFileHandler),
         (rf"{api}/datasets/{ID}", records.DatasetHandler),
         (rf"{api}/datasets/{ID}/file", files.DatasetFileHandler),
         (rf"{api}/datasets/{ID}/preview", files.PreviewHandler),
+        (rf"{api}/admin/stats", admin_stats.StatsHandler),
         (rf"{api}/admin/(instruments|users|groups)", admin.CollectionHandler),
         (rf"{api}/admin/(instruments|users){'/'}{NAME}", admin.CollectionHandler),
         (rf"{api}/admin/groups/{NAME}/members/{NAME}", admin.MembershipHandler),

@@ -121,6 +121,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         }, ["seq", "datasets"])},
     }, ["schema", "id", "pid", "title", "instrument", "access", "header", "activities"]),
     "Dataset": obj({**_DATASET_CORE, "record_id": INT, "has_preview": BOOL}, ["id", "record_id", "relpath", "metadata"]),
+    "RecordOutline": obj({
+        "id": INT, "title": nullable(STR), "start": nullable(TIME), "end": nullable(TIME), "built_at": nullable(TIME),
+        "n_datasets": nullable(INT), "warnings": {"type": "array", "items": STR}, "instrument": OBJ, "access": ref("Access"),
+        "activities": {"type": "array", "items": OBJ},
+    }, ["id", "title", "instrument", "access", "activities"]),
+    "DatasetPage": obj({"total": INT, "offset": INT, "items": {"type": "array", "items": obj({"id": INT}, ["id"])}},
+                       ["total", "offset", "items"]),
+    "AdminStats": obj({"weeks": {"type": "array", "items": STR}, "instruments": OBJ, "status": OBJ,
+                       "failed": {"type": "array", "items": OBJ}}, ["weeks", "instruments", "status", "failed"]),
+
     # -- admin --
     "Instrument": obj({"id": INT, "name": STR, "display_name": nullable(STR), "location": nullable(STR), "timezone": STR,
                        "filestore_root": nullable(STR), "harvester": STR, "has_token": BOOL}, ["id", "name", "timezone"]),

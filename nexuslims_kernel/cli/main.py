@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "worker": "nexuslims_kernel.cli.build_cmd:worker",
     "index": "nexuslims_kernel.cli.build_cmd:index",
     "up": "nexuslims_kernel.cli.up_cmd:up",
+    "pages": "nexuslims_kernel.cli.pages_cmd:pages",
 }
 
 HELP: dict[str, str] = {
@@ -58,6 +59,7 @@ HELP: dict[str, str] = {
     "worker": "Run a build worker: claim queued sessions and build them.",
     "index": "Update (or --watch) the file index of instrument file stores.",
     "up": "Start the local hub: database, demo data, build worker and API.",
+    "pages": "Serve the Voilà pages (browse, record, instruments) for one person.",
 }
 
 
