@@ -13,7 +13,7 @@ from typing import Any
 import tornado.httpserver
 import tornado.web
 
-from nexuslims_kernel.api import admin, files, logger, records, zips
+from nexuslims_kernel.api import admin, files, logger, record_parts, records, zips
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
 from nexuslims_kernel.api.context import ApiContext
@@ -75,6 +75,9 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/records/facets", records.FacetsHandler),
         (rf"{api}/records/{ID}", records.RecordHandler),
         (rf"{api}/records/{ID}/export/([a-z-]{{1,20}})", records.ExportHandler),
+        (rf"{api}/records/{ID}/outline", record_parts.OutlineHandler),
+        (rf"{api}/records/{ID}/datasets", record_parts.DatasetPageHandler),
+        (rf"{api}/records/{ID}/preview", record_parts.RecordPreviewHandler),
         (rf"{api}/records/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/activities/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/files/(.+)", files.RecordFileHandler),

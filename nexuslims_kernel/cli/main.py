@@ -37,6 +37,7 @@ COMMANDS: dict[str, str] = {
     "index": "nexuslims_kernel.cli.build_cmd:index",
     "up": "nexuslims_kernel.cli.hub_cmd:up",
     "doctor": "nexuslims_kernel.cli.hub_cmd:doctor",
+    "pages": "nexuslims_kernel.cli.pages_cmd:pages",
 }
 
 HELP: dict[str, str] = {
@@ -58,6 +59,7 @@ HELP: dict[str, str] = {
     "index": "Update (or --watch) the file index of instrument file stores.",
     "up": "Start the local hub: JupyterHub, API, build worker and file watcher.",
     "doctor": "Check ports, proxy, Node, data dir, schema, file stores, hub and API; print fixes.",
+    "pages": "Serve the Voilà pages (browse, record, instruments) for one person.",
 }
 
 

@@ -1,0 +1,114 @@
+"""A record in parts, for pages and catalogs that must not fetch a whole 1,000-dataset record at once.
+
+``GET /records/{id}/outline``: the record's header and its activities with
+dataset counts, no datasets. ``GET /records/{id}/datasets?activity=&offset=&limit=``:
+one page of light dataset summaries (no raw metadata) in acquisition order.
+Both go through the same ACL gate as ``GET /records/{id}``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nexuslims_kernel.api.base import BaseHandler
+from nexuslims_kernel.api.errors import ApiError
+from nexuslims_kernel.api.files import PreviewHandler
+from nexuslims_kernel.api.params import int_arg
+from nexuslims_kernel.api.paths import resolve_under
+from nexuslims_kernel.db.acl import Principal, get_visible_record
+from nexuslims_kernel.db.models import Activity, Dataset
+from nexuslims_kernel.errors import NotFoundError
+from nexuslims_kernel.files.lookup import indexed_by_relpath
+
+MAX_PAGE = 500
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def outline(sess: Session, principal: Principal, record_id: int) -> dict[str, Any]:
+    """The record without its datasets: what a page shows before any thumbnail."""
+    record = get_visible_record(sess, principal, record_id)
+    counts = dict(sess.execute(
+        select(Dataset.activity_id, func.count()).where(Dataset.record_id == record_id).group_by(Dataset.activity_id)
+    ).all())
+    activities = sess.execute(
+        select(Activity.id, Activity.seq, Activity.start, Activity.end, Activity.setup).where(Activity.record_id == record_id).order_by(Activity.seq)
+    ).all()
+    inst = record.instrument
+    return {
+        "id": record.id, "title": record.title, "start": _iso(record.start), "end": _iso(record.end),
+        "built_at": _iso(record.built_at), "n_datasets": record.n_datasets, "warnings": list(record.warnings or []),
+        "instrument": {"name": inst.name, "display_name": inst.display_name or inst.name, "location": inst.location,
+                       "timezone": inst.timezone},
+        "access": {"owner": record.owner.username if record.owner else None, "group": record.group.name if record.group else None,
+                   "is_public": bool(record.is_public), "embargo_until": _iso(record.embargo_until)},
+        "header": dict(record.header or {}),
+        "activities": [{"seq": a.seq, "start": _iso(a.start), "end": _iso(a.end), "setup": a.setup or {},
+                        "n_datasets": counts.get(a.id, 0)} for a in activities],
+        "loose_datasets": counts.get(None, 0),
+    }
+
+
+def dataset_page(sess: Session, principal: Principal, record_id: int, seq: int | None, offset: int, limit: int) -> dict[str, Any]:
+    """One page of a record's (or one activity's) datasets, light enough for a gallery."""
+    record = get_visible_record(sess, principal, record_id)
+    stmt = select(Dataset).where(Dataset.record_id == record_id)
+    if seq is not None:
+        act_id = sess.scalar(select(Activity.id).where(Activity.record_id == record_id, Activity.seq == seq))
+        if act_id is None:
+            raise ApiError(404, f"record {record_id} has no activity {seq}")
+        stmt = stmt.where(Dataset.activity_id == act_id)
+    total = sess.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = sess.scalars(stmt.order_by(Dataset.acquired_at, Dataset.id).offset(offset).limit(limit)).all()
+    sums = indexed_by_relpath(sess, record.instrument_id, sorted({d.relpath for d in rows}))
+    items = []
+    for ds in rows:
+        indexed = sums.get(ds.relpath)
+        sha = indexed.sha256 if indexed is not None and ds.file_size in (None, indexed.size) else None
+        items.append({
+            "id": ds.id, "name": ds.name, "relpath": ds.relpath, "signal_index": ds.signal_index,
+            "dataset_type": ds.dataset_type, "format": ds.format, "acquired_at": _iso(ds.acquired_at),
+            "file_size": ds.file_size, "file_mtime": ds.file_mtime, "shape": list(ds.shape or []), "dtype": ds.dtype,
+            "has_preview": bool(ds.preview_path), "companions": list(ds.companions or []), "error": ds.error, "sha256": sha,
+        })
+    return {"total": total, "offset": offset, "items": items}
+
+
+class OutlineHandler(BaseHandler):
+    """GET /records/{id}/outline."""
+
+    async def get(self, record_id: str) -> None:
+        self.send_json(await self.run(lambda: self.ctx.db.read(lambda s: outline(s, self.principal, int(record_id)))))
+
+
+class DatasetPageHandler(BaseHandler):
+    """GET /records/{id}/datasets?activity=SEQ&offset=0&limit=50."""
+
+    async def get(self, record_id: str) -> None:
+        seq = int_arg(self, "activity", 0) or None
+        offset, limit = int_arg(self, "offset", 0), int_arg(self, "limit", 50)
+        if offset < 0 or not 1 <= limit <= MAX_PAGE:
+            raise ApiError(400, f"offset must be >= 0 and limit between 1 and {MAX_PAGE}")
+        self.send_json(await self.run(
+            lambda: self.ctx.db.read(lambda s: dataset_page(s, self.principal, int(record_id), seq, offset, limit))))
+
+
+class RecordPreviewHandler(PreviewHandler):
+    """GET /records/{id}/preview: the thumbnail of the record's first dataset that has one (result lists)."""
+
+    def _locate(self, record_id: int) -> Path:
+        with self.ctx.db.session() as sess:
+            get_visible_record(sess, self.principal, record_id)
+            rel = sess.scalar(
+                select(Dataset.preview_path).where(Dataset.record_id == record_id, Dataset.preview_path.is_not(None))
+                .order_by(Dataset.acquired_at, Dataset.id).limit(1)
+            )
+            if rel is None:
+                raise NotFoundError(f"record {record_id} has no preview")
+            return resolve_under(self.ctx.previews_root, rel)

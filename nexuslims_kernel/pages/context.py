@@ -1,0 +1,68 @@
+"""What every page needs to know: the catalog, who is looking, the URL it was opened with, and where browsers reach the API.
+
+The kernel talks to the API with the viewer's token (through the catalog);
+the browser loads thumbnails and downloads from the API itself, at
+:func:`browser_api_base`: the hub's ``/services/nxhub-api/`` (signed in by the
+hub's OAuth cookie), or the same-origin ``/nxhub-api/`` of ``nxhub pages serve``
+(which adds the personal token), or ``NXHUB_PAGES_API_BASE`` when set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import urllib.parse
+from typing import Any
+
+from nexuslims_kernel.catalog import RecordCatalog, open_catalog
+
+PAGES = {"Records": "browse.ipynb", "Instruments": "instrument.ipynb"}
+
+
+def request_query() -> dict[str, str]:
+    """The page URL's query string (waits for the request when the kernel was preheated)."""
+    try:
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+    except ImportError:  # outside Voilà (tests, plain notebooks)
+        pass
+    pairs = urllib.parse.parse_qsl(os.environ.get("QUERY_STRING", ""), keep_blank_values=False)
+    return dict(pairs)
+
+
+def browser_api_base(environ: dict[str, str] | None = None, catalog_root: str | None = None) -> str:
+    """Where the *browser* finds ``/api/v1`` (a path on the page's own origin when possible)."""
+    env = os.environ if environ is None else environ
+    if env.get("NXHUB_PAGES_API_BASE"):
+        return env["NXHUB_PAGES_API_BASE"].rstrip("/")
+    if env.get("JUPYTERHUB_BASE_URL"):
+        return f"{env['JUPYTERHUB_BASE_URL'].rstrip('/')}/services/nxhub-api/api/v1"
+    return (catalog_root or "").rstrip("/")
+
+
+@dataclasses.dataclass
+class PageContext:
+    catalog: RecordCatalog
+    query: dict[str, str]
+    api_base: str
+    me: dict[str, Any]
+
+    @classmethod
+    def create(cls, catalog: RecordCatalog | None = None, query: dict[str, str] | None = None) -> PageContext:
+        catalog = catalog or open_catalog()
+        me = catalog.client.get("/me")
+        return cls(catalog=catalog, query=request_query() if query is None else query,
+                   api_base=browser_api_base(catalog_root=catalog.client.root), me=me)
+
+    @property
+    def username(self) -> str | None:
+        return self.me.get("username")
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(self.me.get("is_admin"))
+
+    def api(self, path: str) -> str:
+        """A browser URL of an API resource (thumbnails, downloads)."""
+        return f"{self.api_base}{path}"

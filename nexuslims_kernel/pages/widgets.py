@@ -1,0 +1,85 @@
+"""The page's building blocks: a stylesheet, URL sync, cards and galleries, and escaped HTML helpers.
+
+Cards and galleries are anywidgets whose JavaScript builds the DOM with
+``textContent``: text from files and people can never become markup. Every
+other piece of HTML is assembled here with :func:`esc` on each value.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+STATIC = Path(__file__).parent / "static"
+
+
+def esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+class Stylesheet(anywidget.AnyWidget):
+    """Carries the pages' CSS into any Voilà template (anywidget puts ``_css`` in the document head)."""
+
+    _esm = "export default { render({ el }) { el.style.display = 'none'; } };"
+    _css = (STATIC / "nxhub.css").read_text(encoding="utf-8")
+
+
+class UrlSync(anywidget.AnyWidget):
+    """Set ``query`` and the browser's address bar shows it (``history.replaceState``)."""
+
+    _esm = STATIC / "urlsync.js"
+    query = traitlets.Unicode("").tag(sync=True)
+
+
+class Cards(anywidget.AnyWidget):
+    """Result cards (``layout="list"``) or a thumbnail gallery (``"grid"``).
+
+    ``items``: ``[{"id", "title", "lines": [...], "tags": [...], "src", "href"}]``;
+    without ``href`` a click sets ``selected`` to the item's id.
+    """
+
+    _esm = STATIC / "cards.js"
+    items = traitlets.List([]).tag(sync=True)
+    selected = traitlets.Int(-1).tag(sync=True)
+    layout = traitlets.Unicode("list").tag(sync=True)
+    empty_text = traitlets.Unicode("Nothing here.").tag(sync=True)
+
+
+def kv_table(rows: list[tuple[str, Any]]) -> str:
+    """A two-column table; values may be (value, unit) pairs. Empty values are left out."""
+    out = []
+    for key, value in rows:
+        unit = None
+        if isinstance(value, tuple):
+            value, unit = value
+        if value in (None, "", [], {}):
+            continue
+        cell = esc(value) + (f'<span class="nx-unit">{esc(unit)}</span>' if unit else "")
+        out.append(f"<tr><th>{esc(key)}</th><td>{cell}</td></tr>")
+    return f'<table class="nx-kv">{"".join(out)}</table>'
+
+
+def raw_tree(data: Any, name: str = "raw metadata", depth: int = 0, budget: list[int] | None = None) -> str:
+    """Nested ``<details>`` for a vendor tree, escaped, cut off after a few thousand leaves."""
+    budget = budget if budget is not None else [3000]
+    if isinstance(data, dict) and depth < 12:
+        inner = "".join(raw_tree(v, str(k), depth + 1, budget) for k, v in list(data.items())[:500])
+        return f'<details class="nx-raw"{" open" if depth == 0 else ""}><summary>{esc(name)} ({len(data)})</summary>{inner}</details>'
+    if isinstance(data, list) and depth < 12 and any(isinstance(v, (dict, list)) for v in data):
+        inner = "".join(raw_tree(v, f"[{i}]", depth + 1, budget) for i, v in enumerate(data[:200]))
+        return f'<details class="nx-raw"><summary>{esc(name)} [{len(data)}]</summary>{inner}</details>'
+    budget[0] -= 1
+    if budget[0] < 0:
+        return ""
+    text = str(data)
+    return f'<div class="nx-leaf"><b>{esc(name)}</b>: {esc(text[:500] + ("…" if len(text) > 500 else ""))}</div>'
+
+
+def topbar(active: str, who: str | None, links: dict[str, str]) -> str:
+    items = "".join(f'<a href="{esc(href)}" class="{"nx-active" if name == active else ""}">{esc(name)}</a>' for name, href in links.items())
+    user = f'<span class="nx-who">signed in as {esc(who)}</span>' if who else '<span class="nx-who">not signed in: public records only</span>'
+    return f'<div class="nx-topbar"><span class="nx-brand">NexusLIMS Hub</span>{items}{user}</div>'
