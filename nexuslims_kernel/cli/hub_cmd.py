@@ -58,9 +58,7 @@ def up(ctx: click.Context, port: int | None, demo: bool, api_only: bool) -> None
     from nexuslims_kernel.hub.supervisor import Supervisor, run_until_signal
 
     logging.getLogger("httpx").setLevel(logging.WARNING)  # readiness probes are not news
-    settings = settings_for(ctx)
-    if port is not None:
-        settings = dataclasses.replace(settings, hub=dataclasses.replace(settings.hub, port=port))
+    settings = _with_port(settings_for(ctx), port)
     busy = busy_ports(settings)
     if busy:
         raise InvalidInputError("; ".join(busy))
@@ -72,14 +70,22 @@ def up(ctx: click.Context, port: int | None, demo: bool, api_only: bool) -> None
     say("stopped; no process left running")
 
 
+def _with_port(settings, port: int | None):
+    return settings if port is None else dataclasses.replace(settings, hub=dataclasses.replace(settings.hub, port=port))
+
+
 @click.command()
+@click.option("--port", type=click.IntRange(1, 65535), help="Public port of the hub, if 'nxhub up' was given --port.")
 @click.pass_context
-def doctor(ctx: click.Context) -> None:
+def doctor(ctx: click.Context, port: int | None) -> None:
     """Check ports, proxy, Node, data dir, schema, file stores, hub and API; print a fix for each failure."""
+    import logging
+
     from nexuslims_kernel.cli.output import dump_json, wants_json
     from nexuslims_kernel.hub.doctor import run_checks
 
-    checks = run_checks(settings_for(ctx))
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    checks = run_checks(_with_port(settings_for(ctx), port))
     if wants_json(ctx):
         dump_json([c.to_dict() for c in checks])
     else:
@@ -89,4 +95,4 @@ def doctor(ctx: click.Context) -> None:
                 click.echo(f"      fix: {check.fix}")
         failed = sum(not c.ok for c in checks)
         click.echo(f"{failed} of {len(checks)} checks failed" if failed else f"all {len(checks)} checks passed")
-    ctx.exit(0 if all(c.ok for c in checks) else 1)
+    sys.exit(0 if all(c.ok for c in checks) else 1)

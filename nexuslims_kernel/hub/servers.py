@@ -10,6 +10,7 @@ No database settings reach users' servers.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -21,8 +22,8 @@ API_SERVICE = "nxhub-api"
 PUBLIC_SERVICE = "nxhub-public"
 CULLER = "idle-culler"
 PAGES_DIR = "nxhub-pages"  # inside each user's home, refreshed from voila_apps/ at every spawn
-# Pages the hub's home page links to (file names in voila_apps/); query strings pass page options.
-PAGES = {"browse": "browse.ipynb", "sessions": "browse.ipynb?mine=1", "record": "record.ipynb"}
+# Pages the hub's home page links to (file names in voila_apps/); "My sessions" is Browse filtered by owner.
+PAGES = {"browse": "browse.ipynb", "record": "record.ipynb"}
 
 
 def venv_script(name: str) -> str:
@@ -72,6 +73,8 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path) -
     c.Spawner.start_timeout = 120
     idle = str(hub.idle_timeout_s)
     c.Spawner.args = [f"--MappingKernelManager.cull_idle_timeout={idle}", "--MappingKernelManager.cull_interval=300"]
+    if os.geteuid() == 0:  # CI and containers run everything as root; Jupyter refuses that unless told
+        c.Spawner.args.append("--allow-root")
     env = {"NXHUB_API_URL": api_url(settings), "NXHUB_FILE_ACCESS": hub.file_access,
            "MPLBACKEND": "Agg"}
     if hub.file_access == "shared-mount":
