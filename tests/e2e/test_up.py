@@ -9,10 +9,10 @@ faults, and Ctrl-C leaving no process behind.
 from __future__ import annotations
 
 import os
-from contextlib import closing
 import signal
 import sqlite3
 import stat
+from contextlib import closing
 
 import httpx
 import psutil
