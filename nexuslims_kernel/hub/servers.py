@@ -50,6 +50,22 @@ def roles(idle: bool = True) -> list[dict[str, Any]]:
     return out
 
 
+LAB_SETTINGS = {  # JupyterLab user settings written once per home (the user may change them after)
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": '{"fetchNews": "false", "checkForUpdates": false}',
+}
+
+
+def prepare_home(repo: Path, home: Path) -> None:
+    """The pages, and quiet JupyterLab defaults (no news pop-up from the internet) for a new home."""
+    copy_pages(repo, home)
+    settings_dir = home / ".jupyter" / "lab" / "user-settings"
+    for name, text in LAB_SETTINGS.items():
+        path = settings_dir / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+
+
 def copy_pages(repo: Path, home: Path) -> None:
     """Refresh the user's copy of the pages (Voilà serves files under the server's root only)."""
     source = repo / "voila_apps"
@@ -82,7 +98,7 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path) -
     c.Spawner.environment = env
 
     def pre_spawn(spawner: Any) -> None:
-        copy_pages(repo, Path(spawner.home_dir_template.format(username=spawner.user.name)))
+        prepare_home(repo, Path(spawner.home_dir_template.format(username=spawner.user.name)))
 
     c.Spawner.pre_spawn_hook = pre_spawn
     c.JupyterHub.load_roles = roles()
@@ -90,6 +106,7 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path) -
         "name": CULLER,
         "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={idle}", "--cull-every=300"],
     })
+    c.JupyterHub.default_url = "/hub/home"  # after sign-in: the home page with Browse / My sessions / JupyterLab
     c.JupyterHub.template_paths = [str(repo / "hub_config" / "templates")]
     c.JupyterHub.template_vars = {"nxhub_pages": PAGES, "nxhub_pages_dir": PAGES_DIR,
                                   "nxhub_public_browse": hub.public_browse, "nxhub_public_service": PUBLIC_SERVICE}

@@ -65,7 +65,7 @@ class Supervisor:
 
     def __init__(self, components: list[Component], say: Callable[[str], None], *,
                  backoff_s: float = 1.0, backoff_max_s: float = 30.0, stable_s: float = 60.0,
-                 grace_s: float = 20.0) -> None:
+                 grace_s: float = 20.0, subreaper: bool = True) -> None:
         self.components = components
         self.say = say
         self.backoff_s, self.backoff_max_s, self.stable_s, self.grace_s = backoff_s, backoff_max_s, stable_s, grace_s
@@ -75,7 +75,9 @@ class Supervisor:
         self._seen: set[psutil.Process] = set()
         # Children the caller had already (e.g. multiprocessing's resource tracker) are not ours to stop.
         self._preexisting = {p.pid for p in psutil.Process().children(recursive=True)}
-        self.subreaper = become_subreaper()
+        # Adopting orphans changes this whole process, so a library caller (tests) may decline it;
+        # descendants seen while running are stopped either way.
+        self.subreaper = become_subreaper() if subreaper else False
 
     def log(self, name: str, line: str) -> None:
         self.say(f"{name:<9}| {line}")
@@ -144,7 +146,7 @@ class Supervisor:
                 up_for = time.monotonic() - comp.started_at
                 if up_for >= self.stable_s:
                     delay = self.backoff_s
-                self.log("status", f"{comp.name} exited with code {code} after {up_for:.1f} s; restarting in {delay:.0f} s")
+                self.log("status", f"{comp.name} exited with code {code} after {up_for:.1f} s; restarting in {delay:g} s")
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=delay)
             if self._stopping.is_set():

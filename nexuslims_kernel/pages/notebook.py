@@ -19,6 +19,8 @@ from nexuslims_kernel.pages.widgets import esc
 
 def record_notebook(record_id: int, title: str) -> dict:
     nb = nbformat.v4.new_notebook()
+    # Name the kernel, so JupyterLab opens it ready to run instead of asking which kernel to use.
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
     nb.cells = [
         nbformat.v4.new_markdown_cell(f"# Record {record_id}: {title}\n\nLoaded through the NexusLIMS Hub API with your own token."),
         nbformat.v4.new_code_cell("from nexuslims_kernel import open_catalog\n\ncat = open_catalog()\n"

@@ -68,7 +68,7 @@ def test_up_from_nothing_serves_signs_in_heals_diagnoses_and_stops_clean(tmp_pat
         worker = _component_pid(up, "worker")
         mark = len(up.log())
         os.kill(worker, signal.SIGKILL)
-        up.wait_for(r"worker exited with code -9 .*restarting in \d+ s", after=mark)
+        up.wait_for(r"worker exited with code -9 .*restarting in [\d.]+ s", after=mark)
         up.wait_for(r"worker\s+running\s+pid \d+, restarts 1", after=mark)
 
         # doctor: everything passes while healthy...
