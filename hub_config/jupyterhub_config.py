@@ -92,4 +92,4 @@ database = get_database(settings.db_url)
 configure_authenticator(c, settings, database)
 
 # -- users' servers (JupyterLab + Voila pages), roles and scopes, idle culler, home page --
-configure_servers(c, settings, REPO, state_dir)
+configure_servers(c, settings, REPO, state_dir, database)

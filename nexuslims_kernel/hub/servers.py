@@ -76,7 +76,18 @@ def copy_pages(repo: Path, home: Path) -> None:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.pyc"))
 
 
-def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path) -> None:
+def store_mounts(db: Any) -> str:
+    """``Name=/root,...`` of every instrument store, as the catalog reads ``NXHUB_STORES`` (shared-mount mode)."""
+    from sqlalchemy import select
+
+    from nexuslims_kernel.db.models import Instrument
+
+    with db.session() as sess:
+        rows = sess.execute(select(Instrument.name, Instrument.filestore_root).order_by(Instrument.name)).all()
+    return ",".join(f"{name}={root}" for name, root in rows if root)
+
+
+def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, db: Any = None) -> None:
     """Spawner, roles, idle culling, home page and the optional public browsing service."""
     hub = settings.hub
     homes = state_dir / "home"
@@ -91,10 +102,9 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path) -
     c.Spawner.args = [f"--MappingKernelManager.cull_idle_timeout={idle}", "--MappingKernelManager.cull_interval=300"]
     if os.geteuid() == 0:  # CI and containers run everything as root; Jupyter refuses that unless told
         c.Spawner.args.append("--allow-root")
-    env = {"NXHUB_API_URL": api_url(settings), "NXHUB_FILE_ACCESS": hub.file_access,
-           "MPLBACKEND": "Agg"}
-    if hub.file_access == "shared-mount":
-        env["NXHUB_STORES_READONLY"] = "1"
+    env = {"NXHUB_API_URL": api_url(settings), "MPLBACKEND": "Agg"}
+    if hub.file_access == "shared-mount" and db is not None:
+        env["NXHUB_STORES"] = store_mounts(db)  # the catalog then opens raw files in place
     c.Spawner.environment = env
 
     def pre_spawn(spawner: Any) -> None:

@@ -86,6 +86,15 @@ def test_users_servers_hold_only_their_own_token_and_reach_the_api(settings, db:
     assert str(settings.data_dir / "hub" / "home") in cfg.SimpleLocalProcessSpawner.home_dir_template
 
 
+def test_shared_mount_hands_the_stores_to_the_catalog(settings, db: Database) -> None:
+    from nexuslims_kernel.db.directory import add_instrument
+
+    with db.session(write=True) as sess:
+        add_instrument(sess, "Titan", timezone="UTC", filestore_root=str(settings.data_dir))
+    assert "NXHUB_STORES" not in load(settings).Spawner.environment
+    assert load(settings, file_access="shared-mount").Spawner.environment["NXHUB_STORES"] == f"Titan={settings.data_dir}"
+
+
 def test_public_browse_adds_one_credential_less_voila_service(settings, db: Database) -> None:
     from nexuslims_kernel.hub.public_browse import clean_env
 
