@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from jinja2 import ChoiceLoader, FileSystemLoader
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator import handlers as native_handlers
 from tornado.escape import url_escape
@@ -64,6 +65,15 @@ class CompatLoginHandler(native_handlers.LoginHandler):
     """
 
     statsd = _NoTimer()
+    _sync_templates_registered = False
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Upstream adds its templates to the async Jinja environment only; error pages render synchronously.
+        if not CompatLoginHandler._sync_templates_registered:
+            env = self.settings["jinja2_env_sync"]
+            env.loader = ChoiceLoader([env.loader, FileSystemLoader([native_handlers.TEMPLATE_DIR])])
+            CompatLoginHandler._sync_templates_registered = True
 
     def _render(self, login_error=None, username=None, sync=False, **_ignored):
         auth = self.authenticator

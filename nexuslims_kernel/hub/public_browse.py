@@ -20,6 +20,7 @@ def clean_env(environ: dict[str, str], api_url: str) -> dict[str, str]:
     drop = ("JUPYTERHUB_", "NXHUB_")
     env = {k: v for k, v in environ.items() if not k.startswith(drop)}
     env["NXHUB_API_URL"] = api_url
+    env["NXHUB_PAGES_API_BASE"] = "/services/nxhub-api/api/v1"  # browsers fetch thumbnails through the proxy
     return env
 
 

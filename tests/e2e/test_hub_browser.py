@@ -24,6 +24,7 @@ WHERE o.username = :u OR r.is_public = 1
 """
 PRIVATE_SQL = ("SELECT r.id FROM records r JOIN people o ON o.id = r.owner_id "
                "WHERE o.username = :u AND r.group_id IS NULL AND r.is_public = 0 ORDER BY r.id")
+PUBLIC_SQL = "SELECT id FROM records WHERE is_public = 1 AND :u = :u"
 SLOW = 180_000  # ms: a first spawn plus HyperSpy's imports on a busy two-core machine
 
 
@@ -76,7 +77,7 @@ def _run_notebook(lab) -> None:
 
 @pytest.mark.slow
 def test_signed_in_people_browse_open_and_analyse_only_what_they_may(tmp_path) -> None:
-    up = UpProcess(tmp_path)
+    up = UpProcess(tmp_path, extra_env={"NXHUB_HUB_PUBLIC_BROWSE": "1"})
     try:
         up.wait_for(r"Ctrl-C stops everything")
         private = _db_ids(up, PRIVATE_SQL, "alice")
@@ -122,6 +123,15 @@ def test_signed_in_people_browse_open_and_analyse_only_what_they_may(tmp_path) -
             screenshot(bob, "hub-05-bob-denied")
             denied = bob.goto(f"{up.base}/user/alice/lab")
             assert "/user/alice/lab" not in bob.url or denied.status == 403
+            # Not signed in at all: the shared, credential-less Voilà service shows public records only.
+            anonymous = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+            anonymous.goto(f"{up.base}/services/nxhub-public/voila/render/browse.ipynb")
+            anonymous.wait_for_selector("a[href*='record.ipynb?id=']", timeout=SLOW)
+            listed = sorted({int(a.get_attribute("href").rsplit("=", 1)[1])
+                             for a in anonymous.query_selector_all("a[href*='record.ipynb?id=']")})
+            assert listed == _db_ids(up, PUBLIC_SQL, "") and target not in listed
+            screenshot(anonymous, "hub-06-public-browse")
+
             me = bob.request.get(f"{up.base}/services/nxhub-api/api/v1/me").json()
             assert me["username"] == "bob"
             assert bob.request.get(f"{up.base}/services/nxhub-api/api/v1/records/{target}").status == 404

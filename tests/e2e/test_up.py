@@ -8,7 +8,9 @@ faults, and Ctrl-C leaving no process behind.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import signal
 import sqlite3
 import stat
@@ -31,9 +33,36 @@ def _doctor(up: UpProcess) -> tuple[int, str]:
     return run.returncode, run.stdout + run.stderr
 
 
+def _login_error(client, username: str, password: str) -> str:
+    form = client.get("/hub/login")
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
+    page = client.post("/hub/login", data={"username": username, "password": password, "_xsrf": xsrf})
+    found = re.search(r'<p class="login_error">\s*(.*?)\s*</p>', page.text, re.DOTALL)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def _sign_up_approval_and_the_person_link(up: UpProcess, admin_password: str) -> None:
+    """Sign-up, approval by an admin, refusal while not an nxhub user (create_people off), then in."""
+    with closing(httpx.Client(base_url=up.base, follow_redirects=True, timeout=60)) as dave:
+        form = dave.get("/hub/signup")
+        xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
+        done = dave.post("/hub/signup", data={"username": "dave", "signup_password": "correct-horse-9",
+                                              "signup_password_confirmation": "correct-horse-9", "_xsrf": xsrf})
+        assert done.status_code == 200 and "alert-info" in done.text
+        assert "has not been authorized by an administrator" in _login_error(dave, "dave", "correct-horse-9")
+        with closing(up.sign_in("admin", admin_password)) as admin:
+            assert admin.get("/hub/authorize/dave").status_code == 200
+        refusal = _login_error(dave, "dave", "correct-horse-9")
+        assert "no user of that name" in refusal and "nxhub users add dave" in refusal, refusal
+        added = up.nxhub("users", "add", "dave")
+        assert added.returncode == 0, added.stderr
+        assert _login_error(dave, "dave", "correct-horse-9") == ""
+        assert dave.get("/hub/home").status_code == 200 and "/hub/home" in str(dave.get("/hub/home").url)
+
+
 @pytest.mark.slow
 def test_up_from_nothing_serves_signs_in_heals_diagnoses_and_stops_clean(tmp_path) -> None:
-    up = UpProcess(tmp_path)
+    up = UpProcess(tmp_path, extra_env={"NXHUB_HUB_CREATE_PEOPLE": "0"})
     try:
         up.wait_for(r"NexusLIMS Hub is up: (http://127\.0\.0\.1:\d+/)")
         up.wait_for(r"Ctrl-C stops everything")
@@ -63,6 +92,8 @@ def test_up_from_nothing_serves_signs_in_heals_diagnoses_and_stops_clean(tmp_pat
             assert "/hub/login" in str(intruder.get("/hub/home").url)
         with closing(up.sign_in("admin", logins["admin"])) as admin:
             assert admin.get("/hub/authorize").status_code == 200  # admins approve sign-ups
+
+        _sign_up_approval_and_the_person_link(up, logins["admin"])
 
         # A component that dies is reported and restarted.
         worker = _component_pid(up, "worker")

@@ -101,7 +101,7 @@ def test_public_browse_adds_one_credential_less_voila_service(settings, db: Data
     services = {s["name"]: s for s in load(settings, public_browse=True).JupyterHub.services}
     assert "nxhub-public" in services and "environment" not in services["nxhub-public"]
     env = clean_env({"JUPYTERHUB_API_TOKEN": "t", "NXHUB_DATABASE_URL": "postgresql://x", "PATH": "/bin"}, "http://api")
-    assert env == {"PATH": "/bin", "NXHUB_API_URL": "http://api"}
+    assert env == {"PATH": "/bin", "NXHUB_API_URL": "http://api", "NXHUB_PAGES_API_BASE": "/services/nxhub-api/api/v1"}
 
 
 class _Authenticator:
