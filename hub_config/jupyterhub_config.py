@@ -9,9 +9,12 @@ record ACL. Hub state (its SQLite DB, cookie secret, pid files) lives in
 
 Hub knobs are the ``hub`` section of the nxhub settings (``NXHUB_HUB_IP``,
 ``NXHUB_HUB_PORT``, ``NXHUB_HUB_API_PORT``, ``NXHUB_HUB_PROXY_API_PORT``,
-``NXHUB_HUB_SERVICE_PORT``, ``NXHUB_HUB_DEMO``); the API service gets the same
-``NXHUB_*`` settings. Demo mode (any name, no password) is refused unless the
-hub listens on loopback; otherwise JupyterHub's default authenticator (PAM) applies.
+``NXHUB_HUB_SERVICE_PORT``, ``NXHUB_HUB_AUTH``, ``NXHUB_HUB_DEMO`` ...; see
+``nxhub config``); the API service gets the same ``NXHUB_*`` settings. Sign-in
+(NativeAuthenticator by default, OIDC or LDAP) and the hub-user <-> person link
+are in ``nexuslims_kernel.hub.auth``; users' servers, roles, the idle culler and
+the home page in ``nexuslims_kernel.hub.servers``. Demo mode (any name, no
+password) is refused unless the hub listens on loopback.
 """
 
 import os
@@ -20,6 +23,9 @@ import sys
 from pathlib import Path
 
 from nexuslims_kernel.config import get_settings
+from nexuslims_kernel.db import get_database
+from nexuslims_kernel.hub.auth import configure_authenticator
+from nexuslims_kernel.hub.servers import configure_servers
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
@@ -48,7 +54,7 @@ settings = get_settings()
 state_dir = settings.data_dir / "hub"
 state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
 hub = settings.hub
-ip, port, service_port, demo = hub.ip, hub.port, hub.service_port, hub.demo
+ip, port, service_port = hub.ip, hub.port, hub.service_port
 
 # -- addresses: public proxy, hub API and proxy API (both loopback only) --
 c.JupyterHub.bind_url = f"http://{ip}:{port}/"
@@ -80,14 +86,10 @@ c.JupyterHub.services = [
         "oauth_no_confirm": True,
     },
 ]
-c.JupyterHub.load_roles = [
-    # Every hub user may call the API, which then shows only the records they may see.
-    {"name": "user", "scopes": ["self", f"access:services!service={SERVICE}"]},
-]
 
-# -- who may log in --
-if demo:
-    if ip != LOOPBACK:
-        raise SystemExit(f"NXHUB_HUB_DEMO lets anyone log in without a password; refusing to listen on {ip}")
-    c.JupyterHub.authenticator_class = "dummy"
-    c.Authenticator.allow_all = True
+# -- who may sign in, and which nxhub person they are --
+database = get_database(settings.db_url)
+configure_authenticator(c, settings, database)
+
+# -- users' servers (JupyterLab + Voila pages), roles and scopes, idle culler, home page --
+configure_servers(c, settings, REPO, state_dir, database)

@@ -36,7 +36,8 @@ COMMANDS: dict[str, str] = {
     "build": "nexuslims_kernel.cli.build_cmd:build",
     "worker": "nexuslims_kernel.cli.build_cmd:worker",
     "index": "nexuslims_kernel.cli.build_cmd:index",
-    "up": "nexuslims_kernel.cli.up_cmd:up",
+    "up": "nexuslims_kernel.cli.hub_cmd:up",
+    "doctor": "nexuslims_kernel.cli.hub_cmd:doctor",
     "pages": "nexuslims_kernel.cli.pages_cmd:pages",
 }
 
@@ -58,7 +59,8 @@ HELP: dict[str, str] = {
     "build": "Build records of queued sessions now, with progress and a summary.",
     "worker": "Run a build worker: claim queued sessions and build them.",
     "index": "Update (or --watch) the file index of instrument file stores.",
-    "up": "Start the local hub: database, demo data, build worker and API.",
+    "up": "Start the local hub: JupyterHub, API, build worker and file watcher.",
+    "doctor": "Check ports, proxy, Node, data dir, schema, file stores, hub and API; print fixes.",
     "pages": "Serve the Voilà pages (browse, record, instruments) for one person.",
 }
 

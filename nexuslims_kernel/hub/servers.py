@@ -1,0 +1,136 @@
+"""Users' servers, the hub's roles and its helper services (idle culler, public browsing).
+
+Each user gets a ``SimpleLocalProcessSpawner`` server (JupyterLab, with Voilà's
+server extension rendering the pages copied from ``voila_apps/`` at
+``/user/<name>/voila/render/nxhub-pages/...``) whose only credentials are its
+own hub token: the ``server`` role lets that token report activity, be reached,
+and call the ``nxhub-api`` service, which then sees that user and nothing more.
+No database settings reach users' servers.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+from nexuslims_kernel.config import Settings
+
+API_SERVICE = "nxhub-api"
+PUBLIC_SERVICE = "nxhub-public"
+CULLER = "idle-culler"
+PAGES_DIR = "nxhub-pages"  # inside each user's home, refreshed from voila_apps/ at every spawn
+# Pages the hub's home page links to (file names in voila_apps/); "My sessions" is Browse filtered by owner.
+PAGES = {"browse": "browse.ipynb", "record": "record.ipynb"}
+
+
+def venv_script(name: str) -> str:
+    """A console script of the hub's own environment (so servers run the same code), else PATH."""
+    local = Path(sys.executable).with_name(name)
+    return str(local) if local.exists() else (shutil.which(name) or name)
+
+
+def api_url(settings: Settings) -> str:
+    """The API as users' servers reach it: the service directly on loopback, under its prefix."""
+    return f"http://127.0.0.1:{settings.hub.service_port}/services/{API_SERVICE}/api/v1"
+
+
+def roles(idle: bool = True) -> list[dict[str, Any]]:
+    """Every user may call the API; a server's token may do only what the server needs, plus the API."""
+    out = [
+        {"name": "user", "scopes": ["self", f"access:services!service={API_SERVICE}"]},
+        {"name": "server", "scopes": ["users:activity!user", "access:servers!server",
+                                      f"access:services!service={API_SERVICE}"]},
+    ]
+    if idle:
+        out.append({"name": CULLER, "services": [CULLER],
+                    "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]})
+    return out
+
+
+LAB_SETTINGS = {  # JupyterLab user settings written once per home (the user may change them after)
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": '{"fetchNews": "false", "checkForUpdates": false}',
+}
+
+
+def prepare_home(repo: Path, home: Path) -> None:
+    """The pages, and quiet JupyterLab defaults (no news pop-up from the internet) for a new home."""
+    copy_pages(repo, home)
+    settings_dir = home / ".jupyter" / "lab" / "user-settings"
+    for name, text in LAB_SETTINGS.items():
+        path = settings_dir / name
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+
+
+def copy_pages(repo: Path, home: Path) -> None:
+    """Refresh the user's copy of the pages (Voilà serves files under the server's root only)."""
+    source = repo / "voila_apps"
+    if not source.is_dir():
+        return
+    target = home / PAGES_DIR
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.pyc"))
+
+
+def store_mounts(db: Any) -> str:
+    """``Name=/root,...`` of every instrument store, as the catalog reads ``NXHUB_STORES`` (shared-mount mode)."""
+    from sqlalchemy import select
+
+    from nexuslims_kernel.db.models import Instrument
+
+    with db.session() as sess:
+        rows = sess.execute(select(Instrument.name, Instrument.filestore_root).order_by(Instrument.name)).all()
+    return ",".join(f"{name}={root}" for name, root in rows if root)
+
+
+def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, db: Any = None) -> None:
+    """Spawner, roles, idle culling, home page and the optional public browsing service."""
+    hub = settings.hub
+    homes = state_dir / "home"
+    homes.mkdir(parents=True, exist_ok=True, mode=0o700)
+    c.JupyterHub.spawner_class = "simple"
+    c.SimpleLocalProcessSpawner.home_dir_template = str(homes / "{username}")
+    c.Spawner.cmd = [venv_script("jupyterhub-singleuser")]
+    c.Spawner.default_url = "/lab"
+    c.Spawner.http_timeout = 60
+    c.Spawner.start_timeout = 120
+    idle = str(hub.idle_timeout_s)
+    c.Spawner.args = [f"--MappingKernelManager.cull_idle_timeout={idle}", "--MappingKernelManager.cull_interval=300"]
+    if os.geteuid() == 0:  # CI and containers run everything as root; Jupyter refuses that unless told
+        c.Spawner.args.append("--allow-root")
+    env = {"NXHUB_API_URL": api_url(settings), "MPLBACKEND": "Agg"}
+    if hub.file_access == "shared-mount" and db is not None:
+        env["NXHUB_STORES"] = store_mounts(db)  # the catalog then opens raw files in place
+    c.Spawner.environment = env
+
+    def pre_spawn(spawner: Any) -> None:
+        prepare_home(repo, Path(spawner.home_dir_template.format(username=spawner.user.name)))
+
+    c.Spawner.pre_spawn_hook = pre_spawn
+    c.JupyterHub.load_roles = roles()
+    c.JupyterHub.services.append({
+        "name": CULLER,
+        "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={idle}", "--cull-every=300"],
+    })
+    c.JupyterHub.default_url = "/hub/home"  # after sign-in: the home page with Browse / My sessions / JupyterLab
+    c.JupyterHub.template_paths = [str(repo / "hub_config" / "templates")]
+    c.JupyterHub.template_vars = {"nxhub_pages": PAGES, "nxhub_pages_dir": PAGES_DIR,
+                                  "nxhub_public_browse": hub.public_browse, "nxhub_public_service": PUBLIC_SERVICE}
+    if hub.public_browse:
+        c.JupyterHub.services.append(public_browse_service(settings, repo))
+
+
+def public_browse_service(settings: Settings, repo: Path) -> dict[str, Any]:
+    """One shared Voilà on the pages with no credentials: it sees what anonymous callers see."""
+    port = settings.hub.service_port + 1
+    return {
+        "name": PUBLIC_SERVICE,
+        "url": f"http://127.0.0.1:{port}",
+        "command": [sys.executable, "-m", "nexuslims_kernel.hub.public_browse", str(repo / "voila_apps"), str(port),
+                    api_url(settings)],
+        "oauth_no_confirm": True,
+    }

@@ -1,0 +1,83 @@
+"""The supervisor behind ``nxhub up``, with small real commands: names on lines, back-off restarts, clean stops."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from nexuslims_kernel.hub.supervisor import Component, Supervisor
+
+PY = sys.executable
+
+
+async def _run_for(sup: Supervisor, until, timeout: float = 30) -> None:
+    """Run ``sup`` until ``until()`` is true (or time is up), then stop it and wait for the stop."""
+    task = asyncio.create_task(sup.run())
+    deadline = time.monotonic() + timeout
+    while not until() and time.monotonic() < deadline and not task.done():
+        await asyncio.sleep(0.05)
+    sup.stop()
+    await asyncio.wait_for(task, 60)
+
+
+def test_lines_are_named_and_a_dying_component_is_restarted_with_growing_back_off() -> None:
+    lines: list[str] = []
+    crasher = Component("crasher", [PY, "-c", "print('boom', flush=True); raise SystemExit(3)"])
+    steady = Component("steady", [PY, "-c", "import time; print('hello', flush=True); time.sleep(60)"])
+    sup = Supervisor([crasher, steady], lines.append, backoff_s=0.2, backoff_max_s=0.8, subreaper=False)
+    asyncio.run(_run_for(sup, lambda: crasher.restarts >= 3))
+
+    assert "steady   | hello" in lines and lines.count("crasher  | boom") >= 3
+    exits = [line for line in lines if "crasher exited with code 3" in line]
+    delays = [float(line.rsplit("restarting in ", 1)[1].split()[0]) for line in exits]
+    assert len(exits) >= 3 and delays[:3] == sorted(delays[:3])  # back-off grows (printed rounded)
+    assert crasher.restarts >= 3 and steady.restarts == 0
+    assert any(line.startswith("status   | steady    running") for line in lines)
+    assert steady.state == "stopped" and crasher.state == "stopped"
+
+
+def test_stop_ends_process_groups_and_detached_grandchildren(tmp_path: Path) -> None:
+    """A component whose child starts its own session (as JupyterHub's proxy does) leaves nothing behind."""
+    pidfile = tmp_path / "grandchild.pid"
+    script = (
+        "import subprocess, sys, time\n"
+        f"p = subprocess.Popen([{PY!r}, '-c', 'import time; time.sleep(120)'], start_new_session=True)\n"
+        f"open({str(pidfile)!r}, 'w').write(str(p.pid))\n"
+        "print('spawned', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    lines: list[str] = []
+    parent = Component("parent", [PY, "-c", script])
+    ignores_term = Component("stubborn", [PY, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+                                                    "print('up', flush=True); time.sleep(120)"])
+    sup = Supervisor([parent, ignores_term], lines.append, grace_s=1.0, subreaper=False)
+    asyncio.run(_run_for(sup, lambda: pidfile.exists() and "stubborn | up" in lines))
+
+    grandchild = int(pidfile.read_text())
+    assert not psutil.pid_exists(grandchild) or psutil.Process(grandchild).status() == psutil.STATUS_ZOMBIE
+    assert any("stubborn did not stop in 1 s; killing it" in line for line in lines)
+    assert not psutil.Process().children(recursive=True) or all(
+        p.pid in sup._preexisting for p in psutil.Process().children(recursive=True))
+
+
+def test_a_component_reports_running_only_once_its_probe_passes(tmp_path: Path) -> None:
+    flag = tmp_path / "ready"
+    lines: list[str] = []
+    slow = Component("slow", [PY, "-c", f"import time, pathlib; time.sleep(0.5); pathlib.Path({str(flag)!r}).touch(); time.sleep(60)"],
+                     ready=flag.exists)
+    sup = Supervisor([slow], lines.append, subreaper=False)
+    asyncio.run(_run_for(sup, lambda: slow.state == "running"))
+    states = [line.split()[3] for line in lines if line.startswith("status   | slow ")]
+    assert states[:2] == ["starting", "running"] and flag.exists()
+
+
+def test_a_command_that_cannot_start_is_reported_and_retried() -> None:
+    lines: list[str] = []
+    missing = Component("missing", ["/nonexistent/nxhub-binary"])
+    sup = Supervisor([missing], lines.append, backoff_s=0.1, subreaper=False)
+    asyncio.run(_run_for(sup, lambda: missing.restarts >= 2))
+    assert any("cannot start /nonexistent/nxhub-binary" in line for line in lines)
