@@ -71,6 +71,7 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/logger/(start|end|note)", logger.EventsHandler),
         (rf"{api}/logger/heartbeat", logger.HeartbeatHandler),
         (rf"{api}/logger/reservations", logger.ReservationsHandler),
+        (rf"{api}/logger/files", logger.FilesHandler),
         (rf"{api}/records", records.RecordsHandler),
         (rf"{api}/records/facets", records.FacetsHandler),
         (rf"{api}/records/{ID}", records.RecordHandler),

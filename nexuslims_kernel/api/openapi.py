@@ -28,6 +28,8 @@ ENDPOINTS: list[tuple[str, str, str, str, str, list[tuple[str, str]], bool]] = [
     ("post", "/logger/note", "logger", "Add a note: {uuid, at, session_uuid, text}", "instrument", [], True),
     ("get", "/logger/heartbeat", "logger", "Token check and server time", "instrument", [], False),
     ("get", "/logger/reservations", "logger", "Today's sessions on this instrument, users and projects", "instrument", [], False),
+    ("get", "/logger/files", "logger", "How many files landed in this instrument's store since a time", "instrument",
+     [("since", "ISO-8601 time with a UTC offset (the session's start)")], False),
     ("get", "/records", "records", "List and search records you may see", "anyone", FILTERS + PAGE, False),
     ("get", "/records/facets", "records", "Record counts per instrument, owner, dataset type, format", "anyone", FILTERS, False),
     ("get", "/records/{record_id}", "records", "One record: header, activities, datasets", "anyone", [], False),
