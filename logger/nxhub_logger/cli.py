@@ -50,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.command == "gui":
-        from nxhub_logger.gui.app import main as gui_main  # PySide6 only here
+        try:
+            from nxhub_logger.gui.app import main as gui_main  # PySide6 only here
+        except ImportError as exc:
+            print(f"error: the window needs PySide6 ({exc}); this copy has only the headless commands", file=sys.stderr)
+            return 2
 
         return gui_main(["--config", args.config] if args.config else [])
     if args.command == "setup":
@@ -161,3 +165,8 @@ def cmd_status(args: argparse.Namespace, cfg: config.Settings, journal: Journal)
 
 
 COMMANDS = {"start": cmd_start, "end": cmd_end, "note": cmd_note, "status": cmd_status, "send": cmd_send}
+
+
+def _zipapp_main() -> None:
+    """The zipapp's entry point: an exit code, not a return value."""
+    sys.exit(main())

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 QUEUED, SENT, REFUSED = "queued", "sent", "refused"
+UTC = dt.timezone.utc  # noqa: UP017 -- the headless client also runs on a microscope PC's older Python
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -41,7 +42,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return dt.datetime.now(UTC)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +100,7 @@ class Journal:
             session_uuid = event_uuid
         elif not session_uuid:
             raise ValueError(f"a {kind} event needs the session it belongs to")
-        at_text = (at or utcnow()).astimezone(dt.UTC).isoformat()
+        at_text = (at or utcnow()).astimezone(UTC).isoformat()
         body = {k: v for k, v in fields.items() if v not in (None, "", {})}
         with self.db:
             cur = self.db.execute(

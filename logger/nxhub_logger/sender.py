@@ -12,6 +12,7 @@ import dataclasses
 import random
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from nxhub_logger.faults import crash_point
 from nxhub_logger.hubclient import HubClient, HubError, Refused, Unauthorized, Unreachable
@@ -23,12 +24,13 @@ BATCH = 200
 
 @dataclasses.dataclass
 class Link:
-    """What the operator sees of the connection: state, the last problem, queued events."""
+    """What the operator sees of the connection: state, the last problem, queued events, and what the hub told us."""
 
     state: str = OFFLINE
     detail: str = "not contacted yet"
     queued: int = 0
     refused: int = 0
+    info: dict[str, Any] = dataclasses.field(default_factory=dict)
 
 
 class Backoff:
@@ -79,10 +81,12 @@ class Sender:
     """A background thread that keeps delivering; ``wake()`` after journaling sends at once."""
 
     def __init__(self, journal_path: str, client_factory: Callable[[], HubClient | None],
-                 on_change: Callable[[Link], None] | None = None, idle_s: float = 15.0, backoff: Backoff | None = None) -> None:
+                 on_change: Callable[[Link], None] | None = None, idle_s: float = 15.0, backoff: Backoff | None = None,
+                 poll: Callable[[Journal, HubClient], dict[str, Any]] | None = None) -> None:
         self.journal_path = journal_path
         self.client_factory = client_factory
         self.on_change = on_change or (lambda link: None)
+        self.poll = poll  # what else to ask the hub once the queue is empty (the window: files landed, reservations)
         self.idle_s = idle_s
         self.backoff = backoff or Backoff()
         self.link = Link()
@@ -100,11 +104,12 @@ class Sender:
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
         self._wake.set()
-        self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.thread.join(timeout)
 
-    def _publish(self, journal: Journal, state: str, detail: str) -> None:
+    def _publish(self, journal: Journal, state: str, detail: str, info: dict[str, Any] | None = None) -> None:
         counts = journal.counts()
-        self.link = Link(state, detail, counts["queued"], counts["refused"])
+        self.link = Link(state, detail, counts["queued"], counts["refused"], info if info is not None else self.link.info)
         self.on_change(self.link)
 
     def _run(self) -> None:
@@ -122,9 +127,12 @@ class Sender:
         if client is None:
             self._publish(journal, OFFLINE, "no hub configured")
             return self.idle_s
+        info = None
         try:
             deliver(journal, client)
-            client.heartbeat()  # also proves the token when nothing was queued
+            info = client.heartbeat()  # also proves the token when nothing was queued
+            if self.poll is not None:
+                info.update(self.poll(journal, client))
         except Unauthorized as exc:
             self._publish(journal, UNAUTHORIZED, str(exc))
             return max(self.idle_s, self.backoff.next_delay())
@@ -132,5 +140,5 @@ class Sender:
             self._publish(journal, OFFLINE, str(exc))
             return self.backoff.next_delay()
         self.backoff.reset()
-        self._publish(journal, ONLINE, "connected")
+        self._publish(journal, ONLINE, "connected", info)
         return self.idle_s

@@ -1,7 +1,7 @@
 """Where the Logger keeps its settings, token and journal, and how a fleet config file overrides them.
 
-A config file is JSON: ``{"hub_url": ..., "token": ..., "journal": ...}``; every
-key is optional. The instrument token is read from, in order: the config file,
+A config file is JSON: ``{"hub_url": ..., "token": ..., "journal": ..., "home": ...,
+"timeout_s": 10, "poll_s": 15, "retry_cap_s": 60}``; every key is optional. The instrument token is read from, in order: the config file,
 the OS keyring (``keyring``, when installed and working), and a ``token`` file
 next to the settings that only the user can read (mode 0600).
 """
@@ -43,6 +43,8 @@ class Settings:
     home: Path = dataclasses.field(default_factory=default_home)
     config_file: Path | None = None
     timeout_s: float = 10.0
+    poll_s: float = 15.0  # how often the hub is asked for news while all is delivered
+    retry_cap_s: float = 60.0  # the longest wait between two delivery attempts while the hub is away
 
     @property
     def complete(self) -> bool:
@@ -66,8 +68,14 @@ def load(config_file: str | Path | None = None) -> Settings:
     home = Path(data.get("home") or home)
     settings = Settings(
         hub_url=str(data.get("hub_url") or "").strip(), home=home, config_file=path,
-        journal=Path(data.get("journal") or home / "journal.sqlite3"), timeout_s=float(data.get("timeout_s") or 10.0),
+        journal=Path(data.get("journal") or home / "journal.sqlite3"),
     )
+    for key in ("timeout_s", "poll_s", "retry_cap_s"):
+        if data.get(key) is not None:
+            try:
+                setattr(settings, key, float(data[key]))
+            except (TypeError, ValueError):
+                raise ConfigError(f"config {path}: {key!r} must be a number of seconds") from None
     settings.token = str(data.get("token") or "") or read_token(settings)
     return settings
 
