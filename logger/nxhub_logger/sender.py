@@ -18,7 +18,7 @@ from nxhub_logger.faults import crash_point
 from nxhub_logger.hubclient import HubClient, HubError, Refused, Unauthorized, Unreachable
 from nxhub_logger.journal import Journal
 
-ONLINE, OFFLINE, UNAUTHORIZED = "online", "offline", "unauthorized"
+ONLINE, OFFLINE, UNAUTHORIZED, CONNECTING = "online", "offline", "unauthorized", "connecting"
 BATCH = 200
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from loggerkit import Hub, free_port
+from loggerkit import Hub, free_port, write_config
 
 from nexuslims_kernel.db.directory import add_instrument, add_person, add_project, issue_instrument_token
 
@@ -37,3 +37,23 @@ def logger_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NXHUB_LOGGER_HOME", str(home))
     monkeypatch.setenv("NXHUB_LOGGER_KEYRING", "0")  # never touch the machine's keyring
     return home
+
+
+@pytest.fixture
+def open_window(qtbot, logger_home):
+    """Opens Logger windows on a config file; closes them (stopping their sender threads) at the end."""
+    windows = []
+
+    def make(hub_url: str, token: str, **extra) -> object:
+        from nxhub_logger import settings as config
+        from nxhub_logger.gui.window import LoggerWindow  # Qt only for the window tests
+
+        window = LoggerWindow(config.load(write_config(logger_home, hub_url, token, **extra)))
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()

@@ -93,3 +93,63 @@ def logger_env(home: Path, **extra: str) -> dict[str, str]:
 def run_cli(home: Path, *args: str, config: Path | None = None, timeout: float = 60, **env: str) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "nxhub_logger", *(["--config", str(config)] if config else []), *args]
     return subprocess.run(cmd, env=logger_env(home, **env), capture_output=True, text=True, timeout=timeout)
+
+
+class FaultProxy:
+    """A stand-in for a misbehaving network or front proxy between the Logger and the real hub.
+
+    ``mode``: "pass" forwards; "500" answers 500 without forwarding; "slow"
+    waits ``delay`` seconds (longer than the Logger's timeout) and then
+    forwards, so the hub stores what the Logger believes failed.
+    """
+
+    def __init__(self, upstream_port: int, delay: float = 3.0) -> None:
+        import http.client
+        import http.server
+        import threading
+        import time
+
+        proxy = self
+        self.mode, self.delay, self.requests = "pass", delay, 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _forward(self) -> None:
+                proxy.requests += 1
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if proxy.mode == "500":
+                    self.send_response(500)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if proxy.mode == "slow":
+                    time.sleep(proxy.delay)
+                conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=30)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request(self.command, self.path, body=body or None, headers=headers)
+                resp = conn.getresponse()
+                data = resp.read()
+                try:
+                    self.send_response(resp.status)
+                    for key, value in resp.getheaders():
+                        if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                            self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:  # the Logger gave up waiting
+                    pass
+
+            do_GET = do_POST = _forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

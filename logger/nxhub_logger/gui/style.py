@@ -10,6 +10,7 @@ LINK_BADGES = {
     "online": ("Connected", GREEN),
     "offline": ("Offline — events are queued", AMBER),
     "unauthorized": ("Token refused", RED),
+    "connecting": ("Connecting…", MUTED),
 }
 
 STYLESHEET = f"""

@@ -21,7 +21,7 @@ from nxhub_logger.gui.dialogs import ConfirmDialog, NoteDialog, SetupDialog, Sta
 from nxhub_logger.gui.style import LINK_BADGES, STYLESHEET
 from nxhub_logger.hubclient import HubClient, Refused
 from nxhub_logger.journal import UTC, Journal, OpenSession
-from nxhub_logger.sender import OFFLINE, UNAUTHORIZED, Backoff, Link, Sender
+from nxhub_logger.sender import CONNECTING, OFFLINE, UNAUTHORIZED, Backoff, Link, Sender
 
 ALIVE_EVERY_S = 10
 
@@ -44,6 +44,10 @@ def elapsed_text(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def local(at: dt.datetime) -> str:
     return at.astimezone().strftime("%H:%M")
 
@@ -61,8 +65,10 @@ class LoggerWindow(QMainWindow):
         self.journal = journal or Journal(settings.journal)
         self.recovery: OpenSession | None = self.journal.interrupted_session()
         self.recovery_alive = self.journal.last_alive()
+        if self.recovery is not None:  # its own START is also a sign of life
+            self.recovery_alive = max(self.recovery_alive or self.recovery.started_at, self.recovery.started_at)
         self.journal.mark_alive()
-        self.link = Link()
+        self.link = Link(CONNECTING, "not contacted yet")
         self.hub_info: dict[str, Any] = json.loads(self.journal.get_meta("hub_info", "{}") or "{}")
         self.session: OpenSession | None = None
         self.dialog: Any = None  # the open dialog, for tests and to avoid stacking two
@@ -180,7 +186,7 @@ class LoggerWindow(QMainWindow):
         self._render_session()
         self._render_banner()
         counts = self.journal.counts()
-        self.footer.setText(f"{counts['sent']} events delivered · {counts['queued']} waiting · {counts['refused']} refused"
+        self.footer.setText(f"{plural(counts['sent'], 'event')} delivered · {counts['queued']} waiting · {counts['refused']} refused"
                             f"   —   {self.settings.hub_url or 'no hub set'}")
 
     def _render_session(self) -> None:
@@ -200,7 +206,7 @@ class LoggerWindow(QMainWindow):
             n = files["count"]
             newest = files.get("newest") or {}
             latest = f"  —  newest: {newest['relpath']}" if newest.get("relpath") else ""
-            self.files.setText(f"{n} file{'s' if n != 1 else ''} landed since the start{latest}")
+            self.files.setText(f"{plural(n, 'file')} landed since the start{latest}")
         else:
             self.files.setText("Files landed: waiting for the hub")
 
@@ -220,7 +226,7 @@ class LoggerWindow(QMainWindow):
         link, counts = self.link, self.journal.counts()
         refused = [ev for ev in self.journal.refused() if ev.seq > int(self.journal.get_meta("refused_seen", "0") or 0)]
         if self.recovery is not None:
-            alive = f"last seen running at {local(self.recovery_alive)}" if self.recovery_alive else "last seen time unknown"
+            alive = f"last seen running at {local(self.recovery_alive)}"
             self._banner("warn", f"The Logger stopped unexpectedly during a session started at {local(self.recovery.started_at)} "
                                  f"({alive}). Continue it, or end it at that time?",
                          ("Continue", self.continue_recovered), ("End it", self.end_recovered))
@@ -235,7 +241,7 @@ class LoggerWindow(QMainWindow):
             self._banner("error", f"The hub refused the {ev.kind} of {local(dt.datetime.fromisoformat(ev.at))}: {ev.last_error}. "
                                   "It stays in this PC's journal; tell a facility admin.", ("OK", self.dismiss_refused))
         elif link.state == OFFLINE and counts["queued"]:
-            self._banner("warn", f"The hub cannot be reached. {counts['queued']} event{'s' if counts['queued'] != 1 else ''} "
+            self._banner("warn", f"The hub cannot be reached. {plural(counts['queued'], 'event')} "
                                  "saved on this PC will be sent when it is back.", ("Retry now", self.sender_thread.wake))
         else:
             self.banner.hide()
@@ -296,7 +302,7 @@ class LoggerWindow(QMainWindow):
         self.refresh()
 
     def end_recovered(self) -> None:
-        at = self.recovery_alive if self.recovery_alive and self.recovery and self.recovery_alive > self.recovery.started_at else None
+        at = self.recovery_alive
         self.recovery = None
         self._end(at)
         self.journal.mark_alive()

@@ -1,0 +1,50 @@
+"""The real Logger window (pytest-qt, offscreen) against a real API server on loopback; screenshots of each state."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from windowkit import WAIT_MS, add_note, click, end_session, journal_events, screenshot, start_session
+
+from nexuslims_kernel.db.models import IndexedFile, Instrument, InstrumentSession, Person, Project
+
+UTC = dt.UTC
+
+
+def test_start_note_end_clicked_in_the_window_reach_the_hub(qtbot, hub, db, open_window) -> None:
+    now = dt.datetime.now(UTC)
+    with db.session(write=True) as sess:  # today's reservation: alice, catalysis, from 10 minutes ago
+        ids = {n: sess.query(m.id).filter(m.name == n).scalar() for m, n in ((Instrument, "titan"), (Project, "catalysis"))}
+        alice = sess.query(Person.id).filter(Person.username == "alice").scalar()
+        sess.add(InstrumentSession(instrument_id=ids["titan"], person_id=alice, project_id=ids["catalysis"], source="nemo",
+                                   external_id="usage-1", start=now - dt.timedelta(minutes=10), end=now + dt.timedelta(hours=2),
+                                   status="WAITING_FOR_END", reservation={"title": "Pt/CeO2 in situ"}))
+    window = open_window(hub.up().url, hub.token)
+    qtbot.waitUntil(lambda: window.link.state == "online" and bool(window.hub_info.get("users")), timeout=WAIT_MS)
+    assert window.instrument_label.text() == "titan" and "Connected" in window.badge.text()
+    assert not window.end_button.isEnabled() and not window.note_button.isEnabled()
+    screenshot(window, "idle")
+
+    dialog = start_session(qtbot, window, note="holder A", shot="start-dialog")
+    assert dialog.values()["user"] == "alice" and dialog.values()["project"] == "catalysis"  # pre-filled from the reservation
+    assert window.headline.text() == "Session running"  # shown at once: the journal has it
+    qtbot.waitUntil(lambda: [k for k, _ in hub.events()] == ["START"], timeout=WAIT_MS)
+    with db.session(write=True) as sess:  # two files land in the store after the start, one before it
+        for name, age in (("before.dm3", 3600), ("a.dm3", -5), ("b.dm3", -10)):
+            sess.add(IndexedFile(instrument_id=ids["titan"], relpath=name, size=10, mtime=time.time() - age))
+    qtbot.waitUntil(lambda: window.files.text().startswith("2 files landed"), timeout=WAIT_MS)
+    screenshot(window, "running")
+
+    add_note(qtbot, window, "tilted to 20°, <b>not</b> HTML")
+    click(qtbot, window.end_button)
+    click(qtbot, window.dialog.cancel)  # "Keep running": nothing happens
+    assert window.session is not None and [k for k, _ in journal_events(window)] == ["START", "NOTE"]
+    end_session(qtbot, window)
+    assert window.headline.text() == "No session running"
+    qtbot.waitUntil(lambda: hub.events() == journal_events(window), timeout=WAIT_MS)
+    assert [k for k, _ in hub.events()] == ["START", "NOTE", "END"]
+    with db.session() as sess:
+        s = sess.query(InstrumentSession).filter(InstrumentSession.source == "logger").one()
+        assert (s.person.username, s.project.name, s.status) == ("alice", "catalysis", "TO_BE_BUILT")
+        assert s.note == "holder A\ntilted to 20°, <b>not</b> HTML"
