@@ -11,10 +11,9 @@ import time
 
 import pytest
 from loggerkit import FaultProxy, logger_env, write_config
-from windowkit import WAIT_MS, add_note, click, end_session, journal_events, screenshot, start_session
-
 from nxhub_logger.gui.dialogs import SetupDialog
 from nxhub_logger.journal import Journal
+from windowkit import WAIT_MS, add_note, click, end_session, journal_events, screenshot, start_session
 
 
 def delivered(hub, window) -> bool:
@@ -119,7 +118,7 @@ def test_crash_between_journal_and_send_is_recovered_on_next_start(qtbot, hub, o
     assert window.recovery is not None and window.headline.text() == "Session interrupted"
     assert "stopped unexpectedly" in window.banner_text.text() and "last seen running at" in window.banner_text.text()
     assert not window.start_button.isEnabled() and not window.end_button.isEnabled()
-    qtbot.waitUntil(lambda: delivered(hub, window), timeout=WAIT_MS)  # the START queued before the crash goes out
+    qtbot.waitUntil(lambda: delivered(hub, window) and window.link.state == "online", timeout=WAIT_MS)  # the queued START goes out
     screenshot(window, "recovered")
     click(qtbot, window.banner_buttons[1])  # "End it": at the time the Logger was last seen alive
     qtbot.waitUntil(lambda: delivered(hub, window), timeout=WAIT_MS)

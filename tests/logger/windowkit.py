@@ -25,10 +25,12 @@ def journal_events(window: LoggerWindow) -> list[tuple[str, str]]:
     return [(ev.kind, ev.uuid) for ev in window.journal.events()]
 
 
-def start_session(qtbot, window: LoggerWindow, note: str = "", shot: str = "") -> StartDialog:
+def start_session(qtbot, window: LoggerWindow, note: str = "", shot: str = "", user: str = "bob") -> StartDialog:
     click(qtbot, window.start_button)
     dialog = window.dialog
     assert isinstance(dialog, StartDialog)
+    if not dialog.user.currentText():  # no reservation to pre-fill from: type the user as an operator would
+        dialog.user.setEditText(user)
     if note:
         dialog.note.setText(note)
     if shot:

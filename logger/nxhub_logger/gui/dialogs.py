@@ -38,6 +38,28 @@ def _buttons(dialog: QDialog, ok_text: str, ok_name: str = "primary") -> tuple[Q
     return row, ok, cancel
 
 
+def _form() -> QFormLayout:
+    form = QFormLayout()
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+    form.setVerticalSpacing(12)
+    return form
+
+
+def _row(form: QFormLayout, text: str, field: QWidget) -> None:
+    label = QLabel(text)
+    label.setMinimumHeight(52)  # the fields' height, so the label sits level with the text in them
+    label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    form.addRow(label, field)
+
+
+def _dialog_layout(dialog: QDialog) -> QVBoxLayout:
+    layout = QVBoxLayout(dialog)
+    layout.setContentsMargins(24, 20, 24, 20)
+    layout.setSpacing(14)
+    return layout
+
+
 def _title(text: str) -> QLabel:
     label = QLabel(text)
     label.setObjectName("headline")
@@ -51,21 +73,21 @@ class SetupDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Connect the Logger to the hub")
         self.setMinimumWidth(640)
-        layout = QVBoxLayout(self)
+        layout = _dialog_layout(self)
         layout.addWidget(_title("Connect to NexusLIMS Hub"))
         hint = QLabel(message or "Ask a facility admin for the hub address and this microscope's instrument token "
                       "(`nxhub instruments token NAME`).")
         hint.setWordWrap(True)
         hint.setObjectName("muted")
         layout.addWidget(hint)
-        form = QFormLayout()
+        form = _form()
         self.hub = QLineEdit(hub_url)
         self.hub.setPlaceholderText("https://hub.example.org/services/api")
         self.token = QLineEdit()
         self.token.setEchoMode(QLineEdit.EchoMode.Password)
         self.token.setPlaceholderText("instrument token")
-        form.addRow("Hub address", self.hub)
-        form.addRow("Instrument token", self.token)
+        _row(form, "Hub address", self.hub)
+        _row(form, "Instrument token", self.token)
         layout.addLayout(form)
         row, self.ok, self.cancel = _buttons(self, "Save")
         layout.addLayout(row)
@@ -106,14 +128,14 @@ class StartDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Start a session")
         self.setMinimumWidth(640)
-        layout = QVBoxLayout(self)
+        layout = _dialog_layout(self)
         layout.addWidget(_title("Start a session"))
         self.reservation = pick_reservation(hub_info.get("reservations") or [], now)
         note = QLabel(self._reservation_text())
         note.setObjectName("muted")
         note.setWordWrap(True)
         layout.addWidget(note)
-        form = QFormLayout()
+        form = _form()
         self.user = QComboBox()
         self.user.setEditable(True)
         for person in hub_info.get("users") or []:
@@ -126,9 +148,9 @@ class StartDialog(QDialog):
             self.project.addItem(name, name)
         self.note = QLineEdit()
         self.note.setPlaceholderText("optional: sample, goal …")
-        form.addRow("User", self.user)
-        form.addRow("Project", self.project)
-        form.addRow("Note", self.note)
+        _row(form, "User", self.user)
+        _row(form, "Project", self.project)
+        _row(form, "Note", self.note)
         layout.addLayout(form)
         row, self.ok, self.cancel = _buttons(self, "Start session")
         layout.addLayout(row)
@@ -179,7 +201,7 @@ class NoteDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Add a note")
         self.setMinimumWidth(640)
-        layout = QVBoxLayout(self)
+        layout = _dialog_layout(self)
         layout.addWidget(_title("Add a note"))
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("What changed: sample, holder, alignment, a problem …")
@@ -201,7 +223,7 @@ class ConfirmDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(title)
         self.setMinimumWidth(560)
-        layout = QVBoxLayout(self)
+        layout = _dialog_layout(self)
         layout.addWidget(_title(title))
         label = QLabel(text)
         label.setWordWrap(True)

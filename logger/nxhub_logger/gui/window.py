@@ -170,15 +170,18 @@ class LoggerWindow(QMainWindow):
 
     def refresh(self) -> None:
         self.session = self.journal.open_session()
-        name = self.hub_info.get("instrument") or self.link.info.get("instrument") or "Instrument not connected yet"
+        name = self.hub_info.get("instrument") or self.link.info.get("instrument") or "Instrument not known yet"
         self.instrument_label.setText(name)
-        label, colour = LINK_BADGES.get(self.link.state, LINK_BADGES[OFFLINE])
+        label, _colour = LINK_BADGES.get(self.link.state, LINK_BADGES[OFFLINE])
         if not self.settings.complete:
             label = "Not set up"
         elif self.link.state == OFFLINE and not self.journal.counts()["queued"]:
             label = "Offline"
         self.badge.setText(f"●  {label}")
-        self.badge.setStyleSheet(f"background: {colour}; border-radius: 12px;")
+        self.badge.setProperty("tone", self.link.state if self.settings.complete else "connecting")
+        self.badge.style().unpolish(self.badge)
+        self.badge.style().polish(self.badge)
+        self.badge.updateGeometry()
         busy = self.recovery is not None
         self.start_button.setEnabled(self.session is None and not busy)
         self.note_button.setEnabled(self.session is not None and not busy)
@@ -234,7 +237,7 @@ class LoggerWindow(QMainWindow):
             self._banner("info", "This Logger is not connected to a hub yet. Events are kept until it is.",
                          ("Set up…", self.ask_setup))
         elif link.state == UNAUTHORIZED:
-            self._banner("error", f"The hub refused this PC's instrument token. {counts['queued']} events are kept safely here; "
+            self._banner("error", f"The hub refused this PC's instrument token. {plural(counts['queued'], 'event')} kept safely here; "
                                   "enter a new token from a facility admin.", ("New token…", self.ask_setup))
         elif refused:
             ev = refused[-1]
