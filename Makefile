@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: venv run test bench lint clean
+.PHONY: venv run test bench lint clean logger-dist
 
 venv: $(STAMP)
 
@@ -40,6 +40,10 @@ bench: venv
 ## Lint with the rule set chosen in pyproject.toml (ruff pinned there); `make test` runs it first
 lint: venv
 	$(BIN)/python -m ruff check .
+
+## The Logger for microscope PCs: a one-folder PyInstaller app and the zipapp, in logger/dist/ (build on each target OS)
+logger-dist: venv
+	$(BIN)/python logger/build_dist.py
 
 clean:
 	rm -rf $(VENV) .venv-bench-* .pytest_cache node_modules

@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="nxhub-logger", description="Start and end microscope sessions for NexusLIMS Hub.")
     p.add_argument("--version", action="version", version=f"nxhub-logger {__version__}")
     p.add_argument("--config", metavar="FILE", help="a JSON config file (hub_url, token, journal) for fleet roll-out")
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command")  # none: the window
     s = sub.add_parser("start", help="start a session")
     s.add_argument("--user", help="who is using the instrument (hub username)")
     s.add_argument("--project", help="the project the session is for")
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     except config.ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.command == "gui":
+    if args.command in (None, "gui"):
         try:
             from nxhub_logger.gui.app import main as gui_main  # PySide6 only here
         except ImportError as exc:
