@@ -16,7 +16,7 @@ from typing import Any
 
 from nxhub_logger.faults import crash_point
 from nxhub_logger.hubclient import HubClient, HubError, Refused, Unauthorized, Unreachable
-from nxhub_logger.journal import Journal
+from nxhub_logger.journal import Event, Journal
 
 ONLINE, OFFLINE, UNAUTHORIZED, CONNECTING = "online", "offline", "unauthorized", "connecting"
 BATCH = 200
@@ -54,26 +54,46 @@ def deliver(journal: Journal, client: HubClient, batch: int = BATCH) -> int:
     while events := journal.pending(batch):
         try:
             results = client.post_events([ev.wire() for ev in events])
-        except Refused:
+        except Refused:  # a hub that refuses a whole batch for one bad event: find it
             moved += _one_by_one(journal, client, events)
             continue
         except HubError as exc:
             journal.mark_failed_attempt([ev.uuid for ev in events], str(exc))
             raise
         crash_point("after-send")
-        journal.mark_sent([(r["uuid"], r.get("session_id")) for r in results])
-        moved += len(results)
+        moved += _record(journal, events, results)
+    journal.checkpoint()  # fold the WAL into the database here, off the path of the next event
     return moved
 
 
-def _one_by_one(journal: Journal, client: HubClient, events: list) -> int:
+def _record(journal: Journal, events: list[Event], results: list[dict[str, Any]]) -> int:
+    """Apply a batch's per-event answers: stored, refused for good, or (transient) stop and retry from there."""
+    acks: list[tuple[str, int | None]] = []
+    for ev, result in zip(events, results):
+        error = result.get("error")
+        if error is None:
+            acks.append((ev.uuid, result.get("session_id")))
+            continue
+        status, message = int(error.get("status") or 500), str(error.get("message") or "")
+        if status >= 500 or status in (408, 425, 429) or (status == 409 and "resend" in message):
+            journal.mark_sent(acks)
+            journal.mark_failed_attempt([ev.uuid], f"{status}: {message}")
+            raise Unreachable(f"hub error {status} on one event: {message}")
+        journal.mark_sent(acks)
+        acks = []
+        journal.mark_refused(ev.uuid, f"{status}: {message}")
+    journal.mark_sent(acks)
+    return len(results)
+
+
+def _one_by_one(journal: Journal, client: HubClient, events: list[Event]) -> int:
     for ev in events:
         try:
             result = client.post_events([ev.wire()])[0]
         except Refused as exc:
             journal.mark_refused(ev.uuid, str(exc))
             continue
-        journal.mark_sent([(result["uuid"], result.get("session_id"))])
+        _record(journal, [ev], [result])
     return len(events)
 
 

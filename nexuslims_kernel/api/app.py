@@ -13,7 +13,7 @@ from typing import Any
 import tornado.httpserver
 import tornado.web
 
-from nexuslims_kernel.api import admin, files, logger, records, zips
+from nexuslims_kernel.api import admin, files, logger, logger_files, records, zips
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
 from nexuslims_kernel.api.context import ApiContext
@@ -71,7 +71,7 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/logger/(start|end|note)", logger.EventsHandler),
         (rf"{api}/logger/heartbeat", logger.HeartbeatHandler),
         (rf"{api}/logger/reservations", logger.ReservationsHandler),
-        (rf"{api}/logger/files", logger.FilesHandler),
+        (rf"{api}/logger/files", logger_files.FilesHandler),
         (rf"{api}/records", records.RecordsHandler),
         (rf"{api}/records/facets", records.FacetsHandler),
         (rf"{api}/records/{ID}", records.RecordHandler),

@@ -1,4 +1,4 @@
-"""Logger endpoints: events in (idempotent), heartbeat, today's reservations, files landed. Instrument token only."""
+"""Logger endpoints: events in (idempotent), heartbeat, today's reservations. Instrument token only."""
 
 from __future__ import annotations
 
@@ -6,14 +6,13 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.errors import ApiError
-from nexuslims_kernel.api.params import time_arg
 from nexuslims_kernel.db.base import utcnow
-from nexuslims_kernel.db.models import IndexedFile, Instrument, InstrumentSession, Person, Project
+from nexuslims_kernel.db.models import Instrument, InstrumentSession, Person, Project
 from nexuslims_kernel.sessions.events import LoggerEvent, ingest_event, parse_event
 
 MAX_BATCH = 500
@@ -89,38 +88,3 @@ class ReservationsHandler(LoggerHandler):
                 "instrument": inst.name, "timezone": inst.timezone, "reservations": sessions,
                 "users": [{"username": u, "display_name": d} for u, d in people], "projects": list(projects),
             }
-
-
-class FilesHandler(LoggerHandler):
-    """GET /logger/files?since=ISO: how many files landed in this instrument's store since then (read-only).
-
-    The operator watches this count grow during a session, so a stalled
-    acquisition PC or a broken share shows before the session ends. Counts the
-    file index (modification time at or after ``since``); files outside the
-    index (not scanned yet) appear once the indexer has seen them.
-    """
-
-    async def get(self) -> None:
-        since = time_arg(self, "since")
-        if since is None:
-            raise ApiError(400, "give 'since', an ISO-8601 time with a UTC offset")
-        self.send_json(await self.run(self._count, since))
-
-    def _count(self, since: dt.datetime) -> dict[str, Any]:
-        with self.ctx.db.session() as sess:
-            count, newest = sess.execute(
-                select(func.count(IndexedFile.id), func.max(IndexedFile.mtime))
-                .where(IndexedFile.instrument_id == self.principal.instrument_id, IndexedFile.mtime >= since.timestamp(),
-                       IndexedFile.deleted.is_(False))
-            ).one()
-            latest = None
-            if count:
-                latest = sess.scalar(
-                    select(IndexedFile.relpath)
-                    .where(IndexedFile.instrument_id == self.principal.instrument_id, IndexedFile.mtime == newest,
-                           IndexedFile.deleted.is_(False))
-                    .limit(1))
-        return {
-            "since": since.isoformat(), "count": int(count),
-            "newest": None if newest is None else {"relpath": latest, "mtime": dt.datetime.fromtimestamp(newest, dt.UTC).isoformat()},
-        }
