@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: venv run test bench lint clean logger-dist
+.PHONY: venv run test bench lint clean
 
 venv: $(STAMP)
 
@@ -41,6 +41,7 @@ bench: venv
 lint: venv
 	$(BIN)/python -m ruff check .
 
+.PHONY: logger-dist
 ## The Logger for microscope PCs: a one-folder PyInstaller app and the zipapp, in logger/dist/ (build on each target OS)
 logger-dist: venv
 	$(BIN)/python logger/build_dist.py
