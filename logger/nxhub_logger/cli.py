@@ -118,7 +118,8 @@ def cmd_start(args: argparse.Namespace, cfg: config.Settings, journal: Journal) 
 
 def cmd_end(args: argparse.Namespace, cfg: config.Settings, journal: Journal) -> int:
     session_uuid = _running(journal)
-    at = journal.last_alive() if args.at_last_alive else None
+    alive, started = journal.last_alive(), journal.open_session().started_at
+    at = alive if args.at_last_alive and alive and alive > started else None  # never at or before its own start
     return _journaled(journal.end(session_uuid, at=at), cfg, journal)
 
 

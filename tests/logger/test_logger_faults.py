@@ -3,6 +3,7 @@ the hub ends up with exactly the operator's events, in the order they were made.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -95,24 +96,27 @@ def test_refused_event_stays_in_the_journal_and_is_shown(qtbot, hub, open_window
 
 
 CRASHING_WINDOW = """
-import sys
+import os, signal, sys, time
 from PySide6.QtWidgets import QApplication
 app = QApplication(sys.argv[:1])
 from nxhub_logger import settings as config
-from nxhub_logger.gui.window import LoggerWindow
-window = LoggerWindow(config.load(sys.argv[1]))
+from nxhub_logger.gui import window as logger_window
+window = logger_window.LoggerWindow(config.load(sys.argv[1]), run_sender=False)  # the hub never hears of it
 window.show()
 window.ask_start()
 window.dialog.user.setEditText("bob")
-window.dialog.accept()  # journaled, then NXHUB_LOGGER_FAULT kills the process before it is sent
-print("not killed")
+window.dialog.accept()  # journaled
+time.sleep(1.1)
+for _ in range(logger_window.ALIVE_EVERY_S):  # the window's clock ticks: it marks itself alive
+    window._tick()
+os.kill(os.getpid(), signal.SIGKILL)  # the power cut
 """
 
 
-def test_crash_between_journal_and_send_is_recovered_on_next_start(qtbot, hub, open_window, logger_home) -> None:
+def test_window_killed_mid_session_is_recovered_on_next_start(qtbot, hub, open_window, logger_home) -> None:
     cfg = write_config(logger_home, hub.url, hub.token)
     crashed = subprocess.run([sys.executable, "-c", CRASHING_WINDOW, str(cfg)], capture_output=True, text=True, timeout=60,
-                             env=logger_env(logger_home, NXHUB_LOGGER_FAULT="after-journal"))
+                             env=logger_env(logger_home))
     assert crashed.returncode == -signal.SIGKILL, crashed.stdout + crashed.stderr
     window = open_window(hub.up().url, hub.token)
     assert window.recovery is not None and window.headline.text() == "Session interrupted"
@@ -124,7 +128,8 @@ def test_crash_between_journal_and_send_is_recovered_on_next_start(qtbot, hub, o
     qtbot.waitUntil(lambda: delivered(hub, window), timeout=WAIT_MS)
     events = window.journal.events()
     assert [(e.kind, e.body.get("user")) for e in events] == [("START", "bob"), ("END", None)]
-    assert events[1].at == window.recovery_alive.isoformat()  # not the time the operator pressed the button
+    started = dt.datetime.fromisoformat(events[0].at)
+    assert window.recovery_alive > started and events[1].at == window.recovery_alive.isoformat()  # not when "End it" was pressed
     assert [k for k, _ in hub.events()] == ["START", "END"] and window.recovery is None and window.start_button.isEnabled()
 
 

@@ -64,9 +64,9 @@ class LoggerWindow(QMainWindow):
         self.settings = settings
         self.journal = journal or Journal(settings.journal)
         self.recovery: OpenSession | None = self.journal.interrupted_session()
-        self.recovery_alive = self.journal.last_alive()
-        if self.recovery is not None:  # its own START is also a sign of life
-            self.recovery_alive = max(self.recovery_alive or self.recovery.started_at, self.recovery.started_at)
+        alive = self.journal.last_alive()
+        # The last sign of life after the interrupted session began (None: it died right after its START).
+        self.recovery_alive = alive if self.recovery and alive and alive > self.recovery.started_at else None
         self.journal.mark_alive()
         self.link = Link(CONNECTING, "not contacted yet")
         self.hub_info: dict[str, Any] = json.loads(self.journal.get_meta("hub_info", "{}") or "{}")
@@ -229,9 +229,10 @@ class LoggerWindow(QMainWindow):
         link, counts = self.link, self.journal.counts()
         refused = [ev for ev in self.journal.refused() if ev.seq > int(self.journal.get_meta("refused_seen", "0") or 0)]
         if self.recovery is not None:
-            alive = f"last seen running at {local(self.recovery_alive)}"
+            alive = f"last seen running at {local(self.recovery_alive)}" if self.recovery_alive else "no sign of life after that"
+            when = "at that time" if self.recovery_alive else "now"
             self._banner("warn", f"The Logger stopped unexpectedly during a session started at {local(self.recovery.started_at)} "
-                                 f"({alive}). Continue it, or end it at that time?",
+                                 f"({alive}). Continue it, or end it {when}?",
                          ("Continue", self.continue_recovered), ("End it", self.end_recovered))
         elif not self.settings.complete:
             self._banner("info", "This Logger is not connected to a hub yet. Events are kept until it is.",
@@ -305,7 +306,7 @@ class LoggerWindow(QMainWindow):
         self.refresh()
 
     def end_recovered(self) -> None:
-        at = self.recovery_alive
+        at = self.recovery_alive  # None: now
         self.recovery = None
         self._end(at)
         self.journal.mark_alive()
