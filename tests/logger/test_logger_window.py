@@ -14,11 +14,12 @@ UTC = dt.UTC
 
 def test_start_note_end_clicked_in_the_window_reach_the_hub(qtbot, hub, db, open_window) -> None:
     now = dt.datetime.now(UTC)
-    with db.session(write=True) as sess:  # today's reservation: alice, catalysis, from 10 minutes ago
+    # Today's next reservation: alice, catalysis, in a minute (one running now would be an overlap the hub refuses).
+    with db.session(write=True) as sess:
         ids = {n: sess.query(m.id).filter(m.name == n).scalar() for m, n in ((Instrument, "titan"), (Project, "catalysis"))}
         alice = sess.query(Person.id).filter(Person.username == "alice").scalar()
         sess.add(InstrumentSession(instrument_id=ids["titan"], person_id=alice, project_id=ids["catalysis"], source="nemo",
-                                   external_id="usage-1", start=now - dt.timedelta(minutes=10), end=now + dt.timedelta(hours=2),
+                                   external_id="usage-1", start=now + dt.timedelta(seconds=60), end=now + dt.timedelta(hours=2),
                                    status="WAITING_FOR_END", reservation={"title": "Pt/CeO2 in situ"}))
     window = open_window(hub.up().url, hub.token)
     qtbot.waitUntil(lambda: window.link.state == "online" and bool(window.hub_info.get("users")), timeout=WAIT_MS)
