@@ -49,3 +49,30 @@ def test_start_note_end_clicked_in_the_window_reach_the_hub(qtbot, hub, db, open
         s = sess.query(InstrumentSession).filter(InstrumentSession.source == "logger").one()
         assert (s.person.username, s.project.name, s.status) == ("alice", "catalysis", "TO_BE_BUILT")
         assert s.note == "holder A\ntilted to 20°, <b>not</b> HTML"
+
+
+def test_first_run_asks_for_hub_and_token_and_keeps_the_token_private(qtbot, hub, logger_home) -> None:
+    import stat
+
+    from nxhub_logger import settings as config
+    from nxhub_logger.gui.dialogs import SetupDialog
+    from nxhub_logger.gui.window import LoggerWindow
+
+    window = LoggerWindow(config.load())  # nothing configured yet
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        assert "Not set up" in window.badge.text() and "not connected to a hub yet" in window.banner_text.text()
+        click(qtbot, window.banner_buttons[0])  # "Set up…"
+        dialog = window.dialog
+        assert isinstance(dialog, SetupDialog) and not dialog.ok.isEnabled()
+        dialog.hub.setText(hub.up().url)
+        dialog.token.setText(hub.token)
+        click(qtbot, dialog.ok)
+        qtbot.waitUntil(lambda: window.link.state == "online", timeout=WAIT_MS)
+        assert window.instrument_label.text() == "titan"
+        token_file = logger_home / "token"  # no keyring in tests: a file only the user can read
+        assert token_file.read_text() == hub.token and stat.S_IMODE(token_file.stat().st_mode) == 0o600
+        assert hub.token not in (logger_home / "config.json").read_text()
+    finally:
+        window.close()
