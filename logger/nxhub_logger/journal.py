@@ -141,6 +141,15 @@ class Journal:
             self.db.execute("UPDATE events SET state = ?, last_error = ?, acked_at = ? WHERE uuid = ?",
                             (REFUSED, reason[:2000], utcnow().isoformat(), event_uuid))
 
+    def refused_starts(self, session_uuids: set[str]) -> dict[str, str]:
+        """Of these sessions, those whose START the hub refused: session uuid -> the hub's reason."""
+        if not session_uuids:
+            return {}
+        marks = ",".join("?" * len(session_uuids))
+        rows = self.db.execute(f"SELECT uuid, last_error FROM events WHERE kind = 'START' AND state = ? AND uuid IN ({marks})",
+                               (REFUSED, *session_uuids)).fetchall()
+        return dict(rows)
+
     def checkpoint(self) -> None:
         """Copy the WAL into the database file after a delivery (PASSIVE: never waits for, nor blocks, a writer).
 

@@ -51,7 +51,7 @@ class Backoff:
 def deliver(journal: Journal, client: HubClient, batch: int = BATCH) -> int:
     """Send queued events until none is left; returns how many left the queue. Raises Unreachable/Unauthorized."""
     moved = 0
-    while events := journal.pending(batch):
+    while events := _next_batch(journal, batch):
         try:
             results = client.post_events([ev.wire() for ev in events])
         except Refused:  # a hub that refuses a whole batch for one bad event: find it
@@ -64,6 +64,22 @@ def deliver(journal: Journal, client: HubClient, batch: int = BATCH) -> int:
         moved += _record(journal, events, results)
     journal.checkpoint()  # fold the WAL into the database here, off the path of the next event
     return moved
+
+
+def _next_batch(journal: Journal, size: int) -> list[Event]:
+    """The next events to send, in order. A batch ends at a START, so the hub's answer to a session's
+    START is known before its NOTEs and END go out; those of a session whose START was refused are
+    kept here, marked refused, and never sent (they would open a session the hub never accepted)."""
+    while events := journal.pending(size):
+        orphans = journal.refused_starts({ev.session_uuid for ev in events if ev.kind != "START"})
+        held = [ev for ev in events if ev.kind != "START" and ev.session_uuid in orphans]
+        for ev in held:
+            journal.mark_refused(ev.uuid, f"not sent: the hub refused this session's START ({orphans[ev.session_uuid]})")
+        if held:
+            continue
+        starts = [i for i, ev in enumerate(events) if ev.kind == "START"]
+        return events[:starts[0] + 1] if starts else events
+    return []
 
 
 def _record(journal: Journal, events: list[Event], results: list[dict[str, Any]]) -> int:

@@ -148,3 +148,21 @@ def test_second_start_brings_the_first_window_forward(logger_home, hub) -> None:
     finally:
         os.kill(first.pid, signal.SIGTERM)
         first.wait(10)
+
+
+def test_a_refused_start_holds_back_its_session_and_the_operator_can_close_it(qtbot, hub, open_window) -> None:
+    """Sending the NOTE or END of a session whose START was refused would open a session the hub never accepted."""
+    window = open_window(hub.up().url, hub.token)
+    window.journal.start("alice", text="y" * 20_000)  # a START the hub refuses for good
+    window.refresh()
+    add_note(qtbot, window, "the operator keeps working")
+    qtbot.waitUntil(lambda: window.headline.text() == "Session refused by the hub", timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.journal.counts() == {"queued": 0, "sent": 0, "refused": 2}, timeout=WAIT_MS)
+    assert "The hub refused the NOTE" in window.banner_text.text() or "The hub refused the START" in window.banner_text.text()
+    end_session(qtbot, window)  # closes it on this PC; nothing of it reaches the hub
+    qtbot.waitUntil(lambda: window.journal.counts()["refused"] == 3, timeout=WAIT_MS)
+    note = window.journal.events()[1]
+    assert note.last_error.startswith("not sent: the hub refused this session's START (400: 'text' must be")
+    assert hub.events() == [] and window.start_button.isEnabled()
+    start_session(qtbot, window)  # a new session goes through as usual
+    qtbot.waitUntil(lambda: [k for k, _ in hub.events()] == ["START"], timeout=WAIT_MS)

@@ -20,7 +20,7 @@ from nxhub_logger.faults import crash_point
 from nxhub_logger.gui.dialogs import ConfirmDialog, NoteDialog, SetupDialog, StartDialog
 from nxhub_logger.gui.style import LINK_BADGES, STYLESHEET
 from nxhub_logger.hubclient import HubClient, Refused
-from nxhub_logger.journal import UTC, Journal, OpenSession
+from nxhub_logger.journal import REFUSED, UTC, Journal, OpenSession
 from nxhub_logger.sender import CONNECTING, OFFLINE, UNAUTHORIZED, Backoff, Link, Sender
 
 ALIVE_EVERY_S = 10
@@ -200,7 +200,10 @@ class LoggerWindow(QMainWindow):
             self.who.setText("Press Start when you begin working at the microscope.")
             self.files.setText("")
             return
-        self.headline.setText("Session interrupted" if self.recovery else "Session running")
+        if s.start_state == REFUSED:
+            self.headline.setText("Session refused by the hub")
+        else:
+            self.headline.setText("Session interrupted" if self.recovery else "Session running")
         self.elapsed.setText(elapsed_text((dt.datetime.now(UTC) - s.started_at).total_seconds()))
         who = s.user or "unknown user"
         self.who.setText(f"{who}  ·  {s.project or 'no project'}  ·  started {local(s.started_at)}")
