@@ -76,3 +76,13 @@ def test_first_run_asks_for_hub_and_token_and_keeps_the_token_private(qtbot, hub
         assert hub.token not in (logger_home / "config.json").read_text()
     finally:
         window.close()
+
+
+def test_clock_warning_when_the_pc_clock_is_off() -> None:
+    from nxhub_logger.gui.window import clock_warning
+
+    hub_time = dt.datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    assert clock_warning(hub_time.isoformat(), hub_time + dt.timedelta(seconds=90)) is None
+    assert "7 min ahead of the hub's" in clock_warning(hub_time.isoformat(), hub_time + dt.timedelta(minutes=7))
+    assert "60 min behind the hub's" in clock_warning(hub_time.isoformat(), hub_time - dt.timedelta(hours=1))
+    assert clock_warning(None, hub_time) is None

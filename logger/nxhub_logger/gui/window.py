@@ -21,7 +21,7 @@ from nxhub_logger.gui.dialogs import ConfirmDialog, NoteDialog, SetupDialog, Sta
 from nxhub_logger.gui.style import LINK_BADGES, STYLESHEET
 from nxhub_logger.hubclient import HubClient, Refused
 from nxhub_logger.journal import REFUSED, UTC, Journal, OpenSession
-from nxhub_logger.sender import CONNECTING, OFFLINE, UNAUTHORIZED, Backoff, Link, Sender
+from nxhub_logger.sender import CONNECTING, OFFLINE, ONLINE, UNAUTHORIZED, Backoff, Link, Sender
 
 ALIVE_EVERY_S = 10
 
@@ -37,6 +37,18 @@ def poll_hub(journal: Journal, client: HubClient) -> dict[str, Any]:
     except Refused:  # an older hub without these endpoints: the window just shows less
         pass
     return out
+
+
+def clock_warning(server_time: str | None, now: dt.datetime, tolerance_s: float = 120) -> str | None:
+    """A sentence when this PC's clock is off the hub's by more than ``tolerance_s`` (events carry the PC's time)."""
+    if not server_time:
+        return None
+    skew = (now - dt.datetime.fromisoformat(server_time)).total_seconds()
+    if abs(skew) <= tolerance_s:
+        return None
+    minutes = round(abs(skew) / 60)
+    return (f"This PC's clock is {minutes} min {'ahead of' if skew > 0 else 'behind'} the hub's. Events are stamped "
+            "with this PC's time: ask IT to set the clock right.")
 
 
 def elapsed_text(seconds: float) -> str:
@@ -231,6 +243,7 @@ class LoggerWindow(QMainWindow):
     def _render_banner(self) -> None:
         link, counts = self.link, self.journal.counts()
         refused = [ev for ev in self.journal.refused() if ev.seq > int(self.journal.get_meta("refused_seen", "0") or 0)]
+        clock = clock_warning(link.info.get("server_time"), dt.datetime.now(UTC)) if link.state == ONLINE else None
         if self.recovery is not None:
             alive = f"last seen running at {local(self.recovery_alive)}" if self.recovery_alive else "no sign of life after that"
             when = "at that time" if self.recovery_alive else "now"
@@ -243,6 +256,8 @@ class LoggerWindow(QMainWindow):
         elif link.state == UNAUTHORIZED:
             self._banner("error", f"The hub refused this PC's instrument token. {plural(counts['queued'], 'event')} kept safely here; "
                                   "enter a new token from a facility admin.", ("New token…", self.ask_setup))
+        elif clock:
+            self._banner("warn", clock)
         elif refused:
             ev = refused[-1]
             self._banner("error", f"The hub refused the {ev.kind} of {local(dt.datetime.fromisoformat(ev.at))}: {ev.last_error}. "
