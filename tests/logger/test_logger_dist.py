@@ -16,7 +16,9 @@ def test_pyinstaller_bundle_builds_and_its_headless_status_runs(tmp_path, logger
                            capture_output=True, text=True, timeout=900)
     assert build.returncode == 0, build.stderr[-3000:]
     folder = tmp_path / "dist" / "nxhub-logger"
-    exe = folder / ("nxhub-logger.exe" if sys.platform == "win32" else "nxhub-logger")
+    suffix = ".exe" if sys.platform == "win32" else ""
+    exe = folder / f"nxhub-logger{suffix}"
+    assert (folder / f"nxhub-logger-gui{suffix}").is_file()  # the window's program, sharing the same libraries
     env = logger_env(logger_home)
     env.pop("PYTHONPATH")  # the bundle carries its own Python and packages
     status = subprocess.run([str(exe), "status"], env=env, capture_output=True, text=True, timeout=60)
