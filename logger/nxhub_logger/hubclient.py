@@ -9,11 +9,7 @@ request as it is).
 
 from __future__ import annotations
 
-import http.client
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 from typing import Any
 
 from nxhub_logger import __version__
@@ -48,6 +44,11 @@ class HubClient:
         self.timeout = timeout
 
     def _request(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Any:
+        import http.client  # here, not at import: the window shows before the HTTP stack (with ssl) is loaded
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
         url = self.base + path + ("?" + urllib.parse.urlencode(query) if query else "")
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(url, data=data, method=method, headers={
@@ -79,7 +80,8 @@ class HubClient:
         return self._request("POST", "/logger/events", {"events": events})["results"]
 
 
-def _message(exc: urllib.error.HTTPError) -> str:
+def _message(exc: Any) -> str:
+    """The hub's one-line reason from a urllib HTTPError's JSON body."""
     try:
         raw = exc.read()
         return str(json.loads(raw)["error"]["message"])[:500]

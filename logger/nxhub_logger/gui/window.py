@@ -98,8 +98,8 @@ class LoggerWindow(QMainWindow):
         self.timer.timeout.connect(self._tick)
         self.timer.start(1000)
         self.refresh()
-        if run_sender:
-            self.sender_thread.start()
+        if run_sender:  # once the window is up: the operator sees it first
+            QTimer.singleShot(0, self.sender_thread.start)
 
     # -- layout --
 
