@@ -46,5 +46,10 @@ mutate: venv
 lint: venv
 	$(BIN)/python -m ruff check .
 
+.PHONY: logger-dist
+## The Logger for microscope PCs: a one-folder PyInstaller app and the zipapp, in logger/dist/ (build on each target OS)
+logger-dist: venv
+	$(BIN)/python logger/build_dist.py
+
 clean:
 	rm -rf $(VENV) .venv-bench-* .pytest_cache node_modules

@@ -30,6 +30,7 @@ RUNS: list[tuple[str, list[str], list[str]]] = [
      ["--sessions", "5000", "--datasets", "100000", "--zip-gb", "0.5", "--processes", "2"]),
     ("bench_pages.py", ["--datasets", "1000000", "--pg"], ["--datasets", "100000", "--rounds", "3"]),
     ("bench_hub.py", [], []),
+    ("bench_logger.py", [], ["--events", "2000", "--appends", "500", "--starts", "3"]),
 ]
 
 

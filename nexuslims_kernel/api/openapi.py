@@ -67,6 +67,8 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("get", "/logger/heartbeat", "logger", "Token check and server time", "instrument", responses={"200": "Heartbeat"}),
     Endpoint("get", "/logger/reservations", "logger", "Today's sessions on this instrument, users and projects", "instrument",
              responses={"200": "Reservations"}),
+    Endpoint("get", "/logger/files", "logger", "How many files landed in this instrument's store since a time", "instrument",
+             [("since", "ISO-8601 time with a UTC offset (the session's start)")], responses={"200": "LoggerFiles"}),
     Endpoint("get", "/records", "records", "List and search records you may see", "anyone", FILTERS + PAGE, responses={"200": "RecordPage"}),
     Endpoint("get", "/records/facets", "records", "Record counts per instrument, owner, dataset type, format", "anyone", FILTERS,
              responses={"200": "Facets"}),

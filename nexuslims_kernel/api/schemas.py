@@ -97,6 +97,8 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "users": {"type": "array", "items": obj({"username": STR, "display_name": nullable(STR)}, ["username"])},
         "projects": {"type": "array", "items": STR},
     }, ["instrument", "reservations"]),
+    "LoggerFiles": obj({"since": TIME, "count": INT, "newest": nullable(obj({"relpath": STR, "mtime": TIME}, ["relpath", "mtime"]))},
+                       ["since", "count", "newest"]),
     # -- records --
     "RecordSummary": obj({
         "id": INT, "title": nullable(STR), "start": nullable(TIME), "end": nullable(TIME), "instrument": STR,
