@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "worker": "nexuslims_kernel.cli.build_cmd:worker",
     "index": "nexuslims_kernel.cli.build_cmd:index",
     "up": "nexuslims_kernel.cli.up_cmd:up",
+    "harvest": "nexuslims_kernel.cli.harvest_cmd:harvest",
 }
 
 HELP: dict[str, str] = {
@@ -56,6 +57,7 @@ HELP: dict[str, str] = {
     "worker": "Run a build worker: claim queued sessions and build them.",
     "index": "Update (or --watch) the file index of instrument file stores.",
     "up": "Start the local hub: database, demo data, build worker and API.",
+    "harvest": "Harvest sessions and reservations from NEMO and iCalendar.",
 }
 
 

@@ -17,6 +17,7 @@ class SessionStatus(enum.StrEnum):
     NO_FILES = "NO_FILES"  # no files found after the late-upload grace period
     NO_CONSENT = "NO_CONSENT"  # the user declined record keeping
     ERROR = "ERROR"  # build failed max_attempts times (reason kept)
+    CANCELLED = "CANCELLED"  # entered by mistake or deleted from its calendar: never built
 
 
 class SessionSource(enum.StrEnum):
@@ -31,18 +32,19 @@ S = SessionStatus
 
 #: from-status -> statuses it may move to.
 TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
-    S.WAITING_FOR_END: frozenset({S.TO_BE_BUILT, S.NO_CONSENT}),
-    S.TO_BE_BUILT: frozenset({S.BUILDING, S.NO_CONSENT}),
+    S.WAITING_FOR_END: frozenset({S.TO_BE_BUILT, S.NO_CONSENT, S.CANCELLED}),
+    S.TO_BE_BUILT: frozenset({S.BUILDING, S.NO_CONSENT, S.CANCELLED}),
     # Back to TO_BE_BUILT: a failed attempt to retry, a stale claim reclaimed,
     # or no files yet while the late-upload grace period runs.
     S.BUILDING: frozenset({S.COMPLETED, S.NO_FILES, S.ERROR, S.TO_BE_BUILT}),
-    S.COMPLETED: frozenset({S.TO_BE_BUILT}),  # rebuild
-    S.NO_FILES: frozenset({S.TO_BE_BUILT}),  # late files arrived / rebuild
-    S.ERROR: frozenset({S.TO_BE_BUILT}),  # retry after a fix
-    S.NO_CONSENT: frozenset({S.TO_BE_BUILT}),  # consent given later
+    S.COMPLETED: frozenset({S.TO_BE_BUILT, S.CANCELLED}),  # rebuild
+    S.NO_FILES: frozenset({S.TO_BE_BUILT, S.CANCELLED}),  # late files arrived / rebuild
+    S.ERROR: frozenset({S.TO_BE_BUILT, S.CANCELLED}),  # retry after a fix
+    S.NO_CONSENT: frozenset({S.TO_BE_BUILT, S.CANCELLED}),  # consent given later
+    S.CANCELLED: frozenset(),
 }
 
-TERMINAL = frozenset({S.COMPLETED, S.NO_FILES, S.NO_CONSENT, S.ERROR})
+TERMINAL = frozenset({S.COMPLETED, S.NO_FILES, S.NO_CONSENT, S.ERROR, S.CANCELLED})
 
 
 def can_move(src: SessionStatus | str, dst: SessionStatus | str) -> bool:
