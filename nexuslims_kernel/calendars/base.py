@@ -70,6 +70,10 @@ class Booking:
     def fingerprint(self) -> str:
         data = dataclasses.asdict(self)
         data.pop("label")
+        for key in ("person", "project"):  # a calendar id is the identity; names fetched or not must not count
+            ref = data[key]
+            if ref and ref.get("external_id") is not None:
+                data[key] = [ref["external_key"], ref["external_id"]]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 

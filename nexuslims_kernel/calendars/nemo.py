@@ -163,10 +163,11 @@ class NemoSource:
                          external_key=f"nemo:{self.key}", external_id=user_id)
 
     def _project(self, project_id: int | None, projects: dict[int, dict[str, Any]]) -> ProjectRef | None:
-        row = projects.get(project_id) if project_id is not None else None
-        if not row:
+        if project_id is None:
             return None
-        return ProjectRef(name=row["name"], title=row.get("application_identifier"), external_key=f"nemo:{self.key}", external_id=project_id)
+        row = projects.get(project_id, {})  # not fetched again once known: matched by its NEMO id
+        return ProjectRef(name=row.get("name", ""), title=row.get("application_identifier"), external_key=f"nemo:{self.key}",
+                          external_id=project_id)
 
     def _booking(self, kind: str, row: dict[str, Any], users: dict, projects: dict) -> Booking:
         label = f"{'usage event' if kind == 'usage' else 'reservation'} {row.get('id')}"

@@ -26,6 +26,7 @@ class Directory:
         self._people: dict[Any, int | None] = {}
         self._projects: dict[Any, int | None] = {}
         self._by_ext: dict[tuple[str, str], int] | None = None
+        self._project_ext: dict[tuple[str, str], int] | None = None
 
     def _ext_index(self) -> dict[tuple[str, str], int]:
         if self._by_ext is None:
@@ -69,7 +70,16 @@ class Directory:
         return person.id
 
     def project_id(self, ref: ProjectRef | None) -> int | None:
-        if ref is None or not ref.name:
+        if ref is None:
+            return None
+        if ref.external_key and ref.external_id is not None:
+            if self._project_ext is None:
+                self._project_ext = {(k, str(v)): pid for pid, ext in self.sess.execute(select(Project.id, Project.external_ids))
+                                     for k, v in (ext or {}).items()}
+            found = self._project_ext.get((ref.external_key, str(ref.external_id)))
+            if found is not None or not ref.name:
+                return found
+        if not ref.name:
             return None
         if ref.name not in self._projects:
             project = self.sess.scalar(select(Project).where(Project.name == ref.name))
@@ -80,4 +90,6 @@ class Directory:
                 project.external_ids = {**(project.external_ids or {}), ref.external_key: ref.external_id}
             self.sess.flush()
             self._projects[ref.name] = project.id
+            if self._project_ext is not None and ref.external_key:
+                self._project_ext[(ref.external_key, str(ref.external_id))] = project.id
         return self._projects[ref.name]
