@@ -41,10 +41,8 @@ class SourceReport:
     message: str = ""
 
     def line(self) -> str:
-        if self.kind == "config":
-            return f"error: {self.message}"
-        if not self.ok:
-            return f"{self.kind} {self.label}: {self.message}"
+        if not self.ok:  # the message names the server already
+            return f"error: {self.message}" if self.kind == "config" else self.message
         return f"{self.kind} {self.label}: {self.counts.summary()}; {self.requests} requests, {self.seconds:.1f} s"
 
 
