@@ -42,4 +42,4 @@ lint: venv
 	$(BIN)/python -m ruff check .
 
 clean:
-	rm -rf $(VENV) .venv-bench-* .pytest_cache node_modules
+	rm -rf $(VENV) .venv-bench-* .venv-nemo .pytest_cache node_modules
