@@ -68,13 +68,19 @@ class Booking:
     label: str = ""  # how errors name it: "usage event 17", "event 'Alice' 2026-03-01"
 
     def fingerprint(self) -> str:
-        data = dataclasses.asdict(self)
-        data.pop("label")
-        for key in ("person", "project"):  # a calendar id is the identity; names fetched or not must not count
-            ref = data[key]
-            if ref and ref.get("external_id") is not None:
-                data[key] = [ref["external_key"], ref["external_id"]]
+        """sha256 of what the calendar said; a person or project counts by its calendar id when it has one
+        (their names are fetched only when first seen, so they must not change the fingerprint)."""
+        data = [self.kind, self.source, self.external_id, self.instrument_id, self.start, self.end,
+                _identity(self.person), _identity(self.project), self.details, self.consent, self.cancelled]
         return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _identity(ref: PersonRef | ProjectRef | None) -> Any:
+    if ref is None:
+        return None
+    if ref.external_id is not None:
+        return [ref.external_key, ref.external_id]
+    return dataclasses.astuple(ref)
 
 
 @dataclasses.dataclass

@@ -7,6 +7,7 @@ a calendar session merges it under its own answers.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable
 from typing import Any
@@ -23,19 +24,49 @@ FILLED_FROM_OTHERS = (SessionSource.LOGGER, SessionSource.MANUAL, SessionSource.
 OPEN = (SessionStatus.WAITING_FOR_END, SessionStatus.TO_BE_BUILT, SessionStatus.NO_FILES, SessionStatus.ERROR, SessionStatus.COMPLETED)
 
 
-def best_reservation(sess: Session, instrument_id: int, start: dt.datetime, end: dt.datetime | None,
-                     person_id: int | None = None) -> Reservation | None:
-    """The live reservation overlapping ``[start, end]`` the longest, or None."""
-    end = end or start
-    rows = sess.scalars(select(Reservation).where(
-        Reservation.instrument_id == instrument_id, Reservation.cancelled.is_(False),
-        Reservation.start < max(end, start + dt.timedelta(seconds=1)), Reservation.end > start))
+def pick(candidates: Iterable[Reservation], start: dt.datetime, end: dt.datetime | None,
+         person_id: int | None = None) -> Reservation | None:
+    """Of ``candidates``, the live one overlapping ``[start, end]`` the longest (ties: same person, earlier)."""
+    end = max(end or start, start + dt.timedelta(seconds=1))
 
     def score(r: Reservation) -> tuple[float, bool, float]:
         overlap = (min(r.end, end) - max(r.start, start)).total_seconds()
         return overlap, person_id is not None and r.person_id == person_id, -r.start.timestamp()
 
-    return max(rows, key=score, default=None)
+    live = [r for r in candidates if not r.cancelled and r.start < end and r.end > start]
+    return max(live, key=score, default=None)
+
+
+def best_reservation(sess: Session, instrument_id: int, start: dt.datetime, end: dt.datetime | None,
+                     person_id: int | None = None) -> Reservation | None:
+    """The live reservation on the instrument overlapping ``[start, end]`` the longest, or None."""
+    stop = max(end or start, start + dt.timedelta(seconds=1))
+    return pick(sess.scalars(select(Reservation).where(
+        Reservation.instrument_id == instrument_id, Reservation.cancelled.is_(False),
+        Reservation.start < stop, Reservation.end > start)), start, end, person_id)
+
+
+class ReservationIndex:
+    """Reservations of some instruments in memory, for matching thousands of sessions without a query each."""
+
+    def __init__(self, sess: Session, instrument_ids: Iterable[int], lo: dt.datetime, hi: dt.datetime) -> None:
+        rows = sess.scalars(select(Reservation).where(
+            Reservation.instrument_id.in_(list(instrument_ids)), Reservation.cancelled.is_(False),
+            Reservation.end > lo, Reservation.start < hi).order_by(Reservation.start))
+        self._by_inst: dict[int, list[Reservation]] = {}
+        for r in rows:
+            self._by_inst.setdefault(r.instrument_id, []).append(r)
+        self._starts = {k: [r.start for r in v] for k, v in self._by_inst.items()}
+        self._longest = {k: max((r.end - r.start for r in v), default=dt.timedelta(0)) for k, v in self._by_inst.items()}
+
+    def best(self, instrument_id: int, start: dt.datetime, end: dt.datetime | None, person_id: int | None = None) -> Reservation | None:
+        rows = self._by_inst.get(instrument_id)
+        if not rows:
+            return None
+        starts = self._starts[instrument_id]
+        lo = bisect.bisect_left(starts, start - self._longest[instrument_id])
+        hi = bisect.bisect_right(starts, max(end or start, start + dt.timedelta(seconds=1)))
+        return pick(rows[lo:hi], start, end, person_id)
 
 
 def reservation_fields(res: Reservation | None) -> tuple[dict[str, Any], bool | None]:

@@ -122,7 +122,7 @@ class NemoSource:
                 return rows + body
             rows.extend(body.get("results") or [])
             url, query = body.get("next"), None
-            if url and server_key(url) != self.key:
+            if url and urlsplit(url).netloc != urlsplit(self.url).netloc:
                 raise HarvestError(f"nemo {self.label}: {endpoint}: 'next' points to another server ({urlsplit(url).netloc})")
         return rows
 

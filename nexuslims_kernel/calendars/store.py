@@ -17,16 +17,25 @@ import hashlib
 from typing import Any
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.calendars.base import Booking, Fetched, ProjectRef, Source
-from nexuslims_kernel.calendars.match import best_reservation, fill_logged_sessions, reservation_fields
+from nexuslims_kernel.calendars.match import ReservationIndex, fill_logged_sessions, reservation_fields
 from nexuslims_kernel.calendars.people import Directory
 from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.db.engine import Database
 from nexuslims_kernel.db.models import HarvestState, InstrumentSession, Reservation
 from nexuslims_kernel.errors import NxhubError
-from nexuslims_kernel.sessions.external import ExternalSession, cancel_external_session, upsert_external_session
+from nexuslims_kernel.sessions.external import (
+    ExternalSession,
+    cancel_external_session,
+    current_fingerprint,
+    upsert_external_session,
+)
+
+
+CHUNK = 250  # events per savepoint
 
 
 @dataclasses.dataclass
@@ -40,6 +49,11 @@ class Counts:
     reservations: int = 0
     filled: int = 0
     errors: list[str] = dataclasses.field(default_factory=list)
+
+    def add(self, outcome: str, consent: bool | None) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        if outcome in ("created", "updated") and consent is False:
+            self.no_consent += 1
 
     def summary(self) -> str:
         parts = [f"{self.created} new", f"{self.updated} updated", f"{self.cancelled} cancelled",
@@ -82,9 +96,9 @@ def _upsert_reservation(sess: Session, b: Booking, people: Directory) -> bool:
     return True
 
 
-def _session_of(sess: Session, b: Booking, people: Directory) -> ExternalSession:
+def _session_of(b: Booking, people: Directory, index: ReservationIndex) -> ExternalSession:
     person_id, project_id = people.person_id(b.person), people.project_id(b.project)
-    fields, consent = reservation_fields(best_reservation(sess, b.instrument_id, b.start, b.end, person_id))
+    fields, consent = reservation_fields(index.best(b.instrument_id, b.start, b.end, person_id))
     if b.consent is not None:
         consent = b.consent  # the usage answer is the later, more specific one
     details = {**fields, **b.details}
@@ -95,16 +109,48 @@ def _session_of(sess: Session, b: Booking, people: Directory) -> ExternalSession
                            fingerprint=hashlib.sha256((b.fingerprint() + repr(sorted(fields.items()))).encode()).hexdigest())
 
 
-def _store_usage(sess: Session, source: Source, b: Booking, people: Directory, counts: Counts, actor: str) -> None:
+def _existing(sess: Session, source: Source, bookings: list[Booking]) -> dict[str, InstrumentSession]:
+    ids = [b.external_id for b in bookings]
+    out: dict[str, InstrumentSession] = {}
+    for i in range(0, len(ids), 500):
+        out.update((s.external_id, s) for s in sess.scalars(select(InstrumentSession).where(
+            InstrumentSession.source == source.kind, InstrumentSession.external_id.in_(ids[i:i + 500]))))
+    return out
+
+
+def _upsert_one(sess: Session, source: Source, b: Booking, ext: ExternalSession, current: InstrumentSession | None,
+                counts: Counts, actor: str) -> None:
+    """One event in its own savepoint: a refused one is reported by name and the others go on."""
     try:
         with sess.begin_nested():
-            outcome = upsert_external_session(sess, _session_of(sess, b, people), actor=actor)
-    except NxhubError as exc:
+            outcome = upsert_external_session(sess, ext, actor=actor, current=current)
+    except (NxhubError, IntegrityError) as exc:
         counts.errors.append(f"{source.kind} {source.label}: {b.label} ({b.start.isoformat()} to {b.end.isoformat()}): {exc}")
         return
-    setattr(counts, outcome, getattr(counts, outcome) + 1)
-    if outcome in ("created", "updated") and b.consent is False:
-        counts.no_consent += 1
+    counts.add(outcome, b.consent)
+
+
+def _store_usage(sess: Session, source: Source, batch: list[tuple[Booking, ExternalSession, InstrumentSession | None]],
+                 counts: Counts, actor: str) -> None:
+    """Store changed events CHUNK at a time in one savepoint; a chunk with a refused event is redone one by one."""
+    todo = []
+    for b, ext, current in batch:
+        if current is not None and current_fingerprint(current) == ext.fingerprint:
+            counts.unchanged += 1  # the common case on every pass: no savepoint, no write
+        else:
+            todo.append((b, ext, current))
+    for i in range(0, len(todo), CHUNK):
+        chunk, outcomes = todo[i:i + CHUNK], []
+        try:
+            with sess.begin_nested():
+                for b, ext, current in chunk:
+                    outcomes.append((upsert_external_session(sess, ext, actor=actor, current=current), b.consent))
+        except (NxhubError, IntegrityError):
+            for b, ext, current in chunk:
+                _upsert_one(sess, source, b, ext, current, counts, actor)
+            continue
+        for outcome, consent in outcomes:
+            counts.add(outcome, consent)
 
 
 def _cancel_missing(sess: Session, source: Source, fetched: Fetched, seen: set[str], counts: Counts, actor: str) -> None:
@@ -160,9 +206,13 @@ def apply(db: Database, source: Source, fetched: Fetched, *, actor: str = "harve
                 if changed:
                     counts.reservations += 1
                     earliest = min(earliest or b.start, b.start)
-        for b in fetched.bookings:
-            if b.kind == "usage" and b.end is not None:
-                _store_usage(sess, source, b, people, counts, actor)
+        # one per event: NEMO's pages can repeat a row when events are added while we page
+        usage = list({b.external_id: b for b in fetched.bookings if b.kind == "usage" and b.end is not None}.values())
+        if usage:
+            existing = _existing(sess, source, usage)
+            index = ReservationIndex(sess, source.instrument_ids, min(b.start for b in usage), max(b.end for b in usage))
+            batch = [(b, _session_of(b, people, index), existing.get(b.external_id)) for b in usage]
+            _store_usage(sess, source, batch, counts, actor)
         if fetched.window is not None:
             _cancel_missing(sess, source, fetched, seen, counts, actor)
             earliest = min(earliest or fetched.window[0], fetched.window[0])

@@ -54,6 +54,8 @@ class ExternalSession:
 
 def move(sess: Session, s: InstrumentSession, to: SessionStatus, *, actor: str, reason: str) -> None:
     """:func:`transition` that also keeps the loaded ``s.status`` true (the guarded UPDATE bypasses the ORM)."""
+    if s.id is None:
+        sess.flush()
     set_committed_value(s, "status", transition(sess, s.id, to, actor=actor, reason=reason))
 
 
@@ -78,13 +80,21 @@ def _settle_consent(sess: Session, s: InstrumentSession, consent: bool | None, a
         move(sess, s, S.TO_BE_BUILT, actor=actor, reason=f"consent given in {source}")
 
 
-def upsert_external_session(sess: Session, ext: ExternalSession, *, actor: str) -> str:
+_LOOK_UP = object()
+
+
+def current_fingerprint(s: InstrumentSession) -> str | None:
+    return (s.reservation or {}).get(FINGERPRINT)
+
+
+def upsert_external_session(sess: Session, ext: ExternalSession, *, actor: str, current: Any = _LOOK_UP) -> str:
     """Create or update the session of ``ext``; returns created | updated | unchanged | deferred.
 
     Raises :class:`InvalidInputError` (or a session-rule error) when the span is
-    refused; run it in a savepoint so the caller can carry on with other events.
+    refused; run it in a savepoint so the caller can carry on with other events. ``current``:
+    the session already loaded by the caller (or None: there is none), to save a query.
     """
-    s = sess.scalar(select(InstrumentSession).where(
+    s = current if current is not _LOOK_UP else sess.scalar(select(InstrumentSession).where(
         InstrumentSession.source == ext.source, InstrumentSession.external_id == ext.external_id))
     if s is None:
         _check(sess, ext, None)
@@ -92,15 +102,15 @@ def upsert_external_session(sess: Session, ext: ExternalSession, *, actor: str) 
                               status=S.TO_BE_BUILT)
         _apply(s, ext, ext.fingerprint)
         sess.add(s)
-        sess.flush()
         if _admit is not None:
+            sess.flush()
             _admit(sess, s)
-        sess.add(SessionEvent(session_id=s.id, instrument_id=ext.instrument_id, kind="STATUS", at=ext.end, actor=actor,
+        # no flush of our own: the caller's flush inserts thousands of these in a few statements
+        sess.add(SessionEvent(session=s, instrument_id=ext.instrument_id, kind="STATUS", at=ext.end, actor=actor,
                               to_status=str(s.status), payload={"reason": f"harvested from {ext.source}", "external_id": ext.external_id}))
-        sess.flush()
         _settle_consent(sess, s, ext.consent, actor, ext.source)
         return "created"
-    if (s.reservation or {}).get(FINGERPRINT) == ext.fingerprint or s.status == S.CANCELLED:
+    if current_fingerprint(s) == ext.fingerprint or s.status == S.CANCELLED:
         return "unchanged"
     _check(sess, ext, s.id)
     if s.status == S.BUILDING:

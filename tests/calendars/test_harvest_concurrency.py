@@ -29,7 +29,7 @@ def test_two_processes_at_once_then_again_make_each_session_once(db, nemo_factor
         ops.append({"op": "reservation", "tool": ids["tool"], "user": ids["alice"], "project": ids["project"],
                     "start": t0.isoformat(), "end": (t0 + dt.timedelta(hours=2)).isoformat()})
     nemo.seed(*ops)
-    add_nemo_instrument(db, monkeypatch, "TEM-1", nemo, ids["tool"])
+    add_nemo_instrument(db, monkeypatch, "TEM-1", nemo, ids["tool"], page_size=7)  # several pages each
     env = {**env_for_cli, f"NXHUB_TEST_NEMO_TOKEN_{nemo.port}": nemo.token}
     procs = [_nxhub(env, "harvest"), _nxhub(env, "harvest")]
     outs = [p.communicate(timeout=300) for p in procs]
@@ -41,7 +41,7 @@ def test_two_processes_at_once_then_again_make_each_session_once(db, nemo_factor
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     [src] = json.loads(out)["sources"]
-    assert src["created"] == 0 and src["updated"] == 0 and src["requests"] == 2
+    assert src["created"] == 0 and src["updated"] == 0 and src["requests"] == 2  # a quick pass: one page each
     got = sessions(db, "nemo")
     assert len(got) == 40 and len({s.external_id for s in got}) == 40
     assert len(reservations(db)) == 40

@@ -121,9 +121,13 @@ def test_bad_answers_are_reported_by_server_and_event(db, nemo_factory, monkeypa
     nemo = nemo_factory()
     ids = nemo_facility(nemo)
     [bad] = nemo.seed(_usage(ids, "alice", _day(1, 9), _day(1, 10), run_data="{not json"))
-    nemo.seed(_usage(ids, "bob", _day(1, 11), _day(1, 12)))
+    [empty] = nemo.seed(_usage(ids, "alice", _day(1, 10, 30), _day(1, 10, 30)))  # NEMO's ORM lets end == start in
+    nemo.seed(_usage(ids, "bob", _day(1, 11), _day(1, 12)), _usage(ids, "bob", _day(1, 8), _day(1, 8, 30)))
     add_nemo_instrument(db, monkeypatch, "TEM-1", nemo, ids["tool"])
     report = harvest(db=db)
-    assert report.errors == [f"nemo {nemo.api_url}: usage event {bad}: answers are not valid JSON (Expecting property name "
-                             "enclosed in double quotes at character 1)"]
-    assert [s.person.username for s in sessions(db, "nemo")] == ["bob"]
+    assert report.errors == [
+        f"nemo {nemo.api_url}: usage event {bad}: answers are not valid JSON (Expecting property name "
+        "enclosed in double quotes at character 1)",
+        f"nemo {nemo.api_url}: usage event {empty} ({_day(1, 10, 30).isoformat()} to {_day(1, 10, 30).isoformat()}): "
+        f"its end {_day(1, 10, 30).isoformat()} is not after its start {_day(1, 10, 30).isoformat()}"]
+    assert [s.person.username for s in sessions(db, "nemo")] == ["bob", "bob"]  # the good ones of the same batch
