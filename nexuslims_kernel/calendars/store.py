@@ -34,7 +34,6 @@ from nexuslims_kernel.sessions.external import (
     upsert_external_session,
 )
 
-
 CHUNK = 250  # events per savepoint
 
 
