@@ -81,7 +81,7 @@ def _build(kind: str, group: list[Instrument], problems: list[str]) -> list[Any]
                 src.close()
             good.append(inst)
         except ConfigError as exc:
-            problems.append(f"{kind}: {exc}")
+            problems.append(str(exc))
     return make(good) if good else []
 
 

@@ -30,4 +30,7 @@ def harvest(ctx: click.Context, instrument: str | None, since: str | None, full:
         })
     failed = [s for s in report.sources if not s.ok]
     if failed:
-        ctx.exit(75)
+        from nexuslims_kernel.calendars.base import HarvestError
+
+        raise HarvestError(f"{len(failed)} of {len(report.sources)} calendar sources could not be harvested (see above); "
+                           "the others were stored, and the failed ones are tried again next time")

@@ -76,7 +76,9 @@ def show(ctx: click.Context, name: str) -> None:
 
     with database_for(ctx).session() as sess:
         inst = get_instrument(sess, name)
-        row = instrument_row(inst) | {"harvester_settings": inst.harvester_settings}
+        from nexuslims_kernel.calendars.secrets import redacted
+
+        row = instrument_row(inst) | {"harvester_settings": redacted(inst.harvester_settings)}
     emit_one(ctx, row)
 
 
