@@ -44,11 +44,11 @@ def test_logged_sessions_take_the_reservation_overlapping_most(db, tmp_path) -> 
         add_person(sess, "alice", email="alice@example.org")
     _logged(db, t + dt.timedelta(minutes=30), t + dt.timedelta(hours=3))  # 30 min of "short", 2 h of "long"
     _logged(db, t + dt.timedelta(hours=5, minutes=10), t + dt.timedelta(hours=5, minutes=50))
-    _logged(db, t + dt.timedelta(hours=1, minutes=5), t + dt.timedelta(hours=2), reservation={"title": "My own title"})
+    _logged(db, t + dt.timedelta(hours=3, minutes=5), t + dt.timedelta(hours=3, minutes=50), reservation={"title": "My own title"})
     lines: list[str] = []
     harvest(db=db, echo=lines.append)
     assert "3 logged sessions matched" in lines[0]
-    first, own, private = sessions(db, "logger")
+    first, own, private = sessions(db, "logger")  # sessions() orders by start
     assert first.reservation["title"] == "Booking long" and first.reservation["motivation"] == "Tilt series"
     assert own.reservation["title"] == "My own title" and own.reservation["motivation"] == "Tilt series"
     assert private.status == "NO_CONSENT" and first.status == "TO_BE_BUILT"
