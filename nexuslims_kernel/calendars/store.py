@@ -35,6 +35,7 @@ from nexuslims_kernel.sessions.external import (
 )
 
 CHUNK = 250  # events per savepoint
+RECENT = dt.timedelta(days=1)
 
 
 @dataclasses.dataclass
@@ -215,8 +216,9 @@ def apply(db: Database, source: Source, fetched: Fetched, *, actor: str = "harve
         if fetched.window is not None:
             _cancel_missing(sess, source, fetched, seen, counts, actor)
             earliest = min(earliest or fetched.window[0], fetched.window[0])
-        if earliest is not None:
-            counts.filled = fill_logged_sessions(sess, source.instrument_ids, earliest, actor=actor)
+        # every pass: logged sessions of the last day (new ones), and any a changed reservation may concern
+        since = min(earliest or utcnow(), utcnow() - RECENT)
+        counts.filled = fill_logged_sessions(sess, source.instrument_ids, since, actor=actor)
         state = sess.get(HarvestState, key) or HarvestState(key=key, cursor={})
         sess.add(state)
         now = utcnow()

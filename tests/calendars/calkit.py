@@ -20,12 +20,13 @@ def nemo_facility(server, tool: str = "Titan") -> dict:
     return {"tool": tool_id, "alice": alice, "bob": bob, "project": project}
 
 
-def add_nemo_instrument(db, monkeypatch, name: str, server, tool_id: int, tz: str = "UTC", **settings) -> None:
+def add_nemo_instrument(db, monkeypatch, name: str, server, tool_id: int | None, tz: str = "UTC", **settings) -> None:
     env = f"NXHUB_TEST_NEMO_TOKEN_{server.port}"
     monkeypatch.setenv(env, server.token)
     with db.session(write=True) as sess:
         add_instrument(sess, name, timezone=tz, harvester="nemo",
-                       harvester_settings={"url": server.api_url, "tool_id": tool_id, "token_env": env, "timezone": server.tz, **settings})
+                       harvester_settings={"url": server.api_url, "token_env": env, "timezone": server.tz, **settings,
+                                           **({"tool_id": tool_id} if tool_id is not None else {})})
 
 
 def sessions(db, source: str | None = None) -> list[InstrumentSession]:

@@ -75,17 +75,6 @@ def venv_dir() -> Path:
     return Path(os.environ.get("NXHUB_NEMO_VENV") or REPO / ".venv-nemo" / NEMO_VERSION)
 
 
-@contextlib.contextmanager
-def _lock(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)  # two test runs at once install only once
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def _run(cmd: list, **kwargs) -> subprocess.CompletedProcess:
     result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     if result.returncode != 0:
@@ -99,7 +88,9 @@ def ensure_nemo() -> Path:
     ready = venv / f".ready-{NEMO_VERSION}"
     if ready.is_file():
         return venv
-    with _lock(venv.parent / f".lock-{NEMO_VERSION}"):
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f".lock-{NEMO_VERSION}", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs at once install only once; closing the file unlocks
         if ready.is_file():
             return venv
         python = os.environ.get("NXHUB_NEMO_PYTHON") or shutil.which("python3") or sys.executable

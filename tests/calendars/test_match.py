@@ -55,6 +55,10 @@ def test_logged_sessions_take_the_reservation_overlapping_most(db, tmp_path) -> 
     assert sessions(db, "ical") == []  # sessions: false -> the feed only fills headers
     harvest(db=db, full=True, echo=lines.append)
     assert "matched" not in lines[-1]  # nothing changed: nothing re-filled
+    _logged(db, t, t + dt.timedelta(minutes=20))  # logged after the feed was read; the feed is unchanged
+    harvest(db=db, echo=lines.append)
+    assert "1 logged sessions matched" in lines[-1]
+    assert sessions(db, "logger")[0].reservation["title"] == "Booking short"
 
 
 def test_the_matched_reservation_fills_the_record_header(db, tmp_path) -> None:

@@ -26,7 +26,7 @@ def test_two_servers_in_their_own_time_zones(db, nemo_factory, monkeypatch) -> N
         server.seed({"op": "usage", "tool": ids["tool"], "user": ids["alice"], "project": ids["project"],
                      "start": _local(tz, 2, 10), "end": _local(tz, 2, 12)})
     add_nemo_instrument(db, monkeypatch, "TEM-east", east, ids_e["tool"], tz="America/New_York")
-    add_nemo_instrument(db, monkeypatch, "TEM-tokyo", tokyo, ids_t["tool"], tz="Asia/Tokyo")
+    add_nemo_instrument(db, monkeypatch, "TEM-tokyo", tokyo, None, tz="Asia/Tokyo", tool="Krios")  # the tool by name
     lines: list[str] = []
     report = harvest(db=db, echo=lines.append)
     assert report.errors == [] and len(lines) == 2  # a progress line per server
