@@ -11,8 +11,9 @@ from nexuslims_kernel.cli.output import database_for, emit_one, wants_json
 @click.option("--instrument", help="Only this instrument's calendar (default: every instrument with a harvester).")
 @click.option("--since", help="Read everything ending after this date/time (ISO; naive = UTC) and reconcile edits and deletions.")
 @click.option("--full", is_flag=True, help="A complete pass over the look-back window (edits, deletions) even if one ran recently.")
+@click.option("--every", type=click.FloatRange(min=0.05), help="Keep harvesting every N seconds until SIGTERM/Ctrl-C (what 'nxhub up' runs).")
 @click.pass_context
-def harvest(ctx: click.Context, instrument: str | None, since: str | None, full: bool) -> None:
+def harvest(ctx: click.Context, instrument: str | None, since: str | None, full: bool, every: float | None) -> None:
     """Harvest sessions and reservations from calendars; safe to run every minute and concurrently.
 
     One line per server or feed; exits 75 when a source could not be read (it is retried next time).
@@ -20,6 +21,9 @@ def harvest(ctx: click.Context, instrument: str | None, since: str | None, full:
     from nexuslims_kernel.calendars import harvest as run
     from nexuslims_kernel.cli.sessions_cmd import parse_when
 
+    if every is not None:
+        _loop(ctx, every)
+        return
     when = parse_when(since, "UTC", "--since")
     echo = (lambda line: click.echo(line, err=True)) if not wants_json(ctx) else None
     report = run(db=database_for(ctx), instrument=instrument, since=when, full=full, echo=echo)
@@ -34,3 +38,18 @@ def harvest(ctx: click.Context, instrument: str | None, since: str | None, full:
 
         raise HarvestError(f"{len(failed)} of {len(report.sources)} calendar sources could not be harvested (see above); "
                            "the others were stored, and the failed ones are tried again next time")
+
+
+def _loop(ctx: click.Context, every: float) -> None:
+    """``harvest_loop`` in the foreground; SIGTERM or Ctrl-C ends it after the pass in progress."""
+    import signal
+    import threading
+
+    from nexuslims_kernel.calendars import harvest_loop
+    from nexuslims_kernel.cli.output import settings_for
+
+    database_for(ctx)  # refuse an out-of-date schema once, up front
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    harvest_loop(settings_for(ctx), stop, interval_s=every, echo=lambda line: click.echo(line, err=True))

@@ -34,3 +34,24 @@ def test_cli_names_bad_settings_and_never_prints_a_token(db, env_for_cli, tmp_pa
     assert unknown.returncode == 78 and unknown.stderr.strip() == "nxhub: error: no instrument named 'nope' (see 'nxhub instruments list')"
     bad_since = _nxhub(env_for_cli, "harvest", "--since", "yesterday")
     assert bad_since.returncode == 2 and "is not an ISO date/time" in bad_since.stderr
+
+
+def test_harvest_every_loops_until_sigterm(db, env_for_cli, tmp_path) -> None:
+    import signal
+    import time
+
+    feed = tmp_path / "sem.ics"
+    feed.write_text("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:a@x\r\nDTSTAMP:20260101T000000Z\r\n"
+                    "DTSTART:20260101T090000Z\r\nDTEND:20260101T100000Z\r\nSUMMARY:Old booking\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    settings = json.dumps({"path": str(feed), "lookback_days": 3650})
+    assert _nxhub(env_for_cli, "instruments", "add", "SEM-1", "--harvester", "ical", "--harvester-settings", settings).returncode == 0
+    proc = subprocess.Popen([sys.executable, "-m", "nexuslims_kernel.cli.main", "harvest", "--every", "0.2"], env=env_for_cli,
+                            stderr=subprocess.PIPE, text=True)
+    lines = []
+    deadline = time.monotonic() + 60
+    while len(lines) < 2 and time.monotonic() < deadline:
+        lines.append(proc.stderr.readline())
+    proc.send_signal(signal.SIGTERM)
+    rest = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 0, rest
+    assert "1 new" in lines[0] and "0 new" in lines[1]
