@@ -145,8 +145,8 @@ class IcalSource:
                     end = start + ev["DURATION"].dt
                 else:  # RFC 5545: a date lasts one day, a date-time is an instant
                     end = start + (dt.timedelta(days=1) if not isinstance(ev["DTSTART"].dt, dt.datetime) else dt.timedelta(0))
-                rec = ev.get("RECURRENCE-ID")
-                instance = self._time(rec.dt) if rec is not None else start
+                rec = ev.get("RECURRENCE-ID")  # set on every instance of a recurring event: its original time
+                instance = self._time(rec.dt).strftime("/%Y%m%dT%H%M%SZ") if rec is not None else ""
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 errors.append(f"ical {self.label}: {label}: {exc}")
                 continue
@@ -155,7 +155,7 @@ class IcalSource:
                 continue
             details, consent = self._details(ev)
             cancelled = str(ev.get("STATUS") or "").upper() == "CANCELLED"
-            ext = f"{self.key}/{uid}/{instance.strftime('%Y%m%dT%H%M%SZ')}"
+            ext = f"{self.key}/{uid}{instance}"  # a moved single event or instance keeps its id: an edit
             common = dict(source="ical", external_id=ext, instrument_id=self.instrument_id, start=start, end=end,
                           person=self._person(ev), details=details, consent=consent, label=label)
             out.append(Booking(kind="reservation", cancelled=cancelled, **common))

@@ -39,7 +39,7 @@ def _d(day: dt.date, hour: int = 0, minute: int = 0) -> str:
     return f"{day:%Y%m%d}T{hour:02d}{minute:02d}00"
 
 
-def feed(today: dt.date, *, drop_single: bool = False, retitle: str | None = None) -> str:
+def feed(today: dt.date, *, drop_single: bool = False, retitle: str | None = None, single_end: str = "1130") -> str:
     """An Outlook-style export: Windows zone names with their VTIMEZONE, CRLF line ends."""
     week0 = today - dt.timedelta(days=21)  # four weekly instances: -21, -14, -7, 0 days
     d1, d2 = today - dt.timedelta(days=10), today - dt.timedelta(days=9)
@@ -52,7 +52,7 @@ SUMMARY:{retitle or 'EELS of Ni grains'}
 DESCRIPTION:Map Cr segregation\\nSamples: Ni-A, Ni-B\\nConsent: yes
 ORGANIZER;CN=Alice Ng:mailto:alice@example.org
 DTSTART;TZID=W. Europe Standard Time:{_d(d1, 9)}
-DTEND;TZID=W. Europe Standard Time:{_d(d1, 11, 30)}
+DTEND;TZID=W. Europe Standard Time:{_d(d1, int(single_end[:2]), int(single_end[2:]))}
 END:VEVENT""")
     events += [f"""BEGIN:VEVENT
 UID:allday-1@example.org
@@ -164,10 +164,13 @@ def test_an_event_removed_from_the_feed_cancels_its_session_and_an_edit_updates_
     path.write_text(feed(today), newline="")
     _setup(db, {"path": str(path)})
     harvest(db=db)
-    path.write_text(feed(today, retitle="EELS of Ni grains, take 2"), newline="")
+    path.write_text(feed(today, retitle="EELS of Ni grains, take 2", single_end="1245"), newline="")
     harvest(db=db)
-    assert _by_title(db)["EELS of Ni grains, take 2"].status == "TO_BE_BUILT"
+    edited = _by_title(db)["EELS of Ni grains, take 2"]
+    assert edited.status == "TO_BE_BUILT"
+    assert edited.end == dt.datetime.combine(today - dt.timedelta(days=10), dt.time(12, 45), BERLIN).astimezone(UTC)
     assert len([s for s in sessions(db, "ical") if s.reservation["title"].startswith("EELS")]) == 1
+    assert [s.status for s in sessions(db, "ical") if s.reservation["title"].startswith("EELS")] == ["TO_BE_BUILT"]  # updated, not replaced
     path.write_text(feed(today, drop_single=True), newline="")
     lines: list[str] = []
     harvest(db=db, echo=lines.append)
