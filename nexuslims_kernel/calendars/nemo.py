@@ -198,8 +198,11 @@ class NemoSource:
         window_lo = since or now - self.lookback
         usage_lo = window_lo if full else dt.datetime.fromisoformat(cursor["usage_end_at"]) - OVERLAP
         res_lo = window_lo if full else now - RESERVATIONS_BACK
-        usage = [r for r in self._get("usage_events", {"tool_id__in": tools, "end__gte": self._when(usage_lo)}) if r.get("end")]
-        reservations = self._get("reservations", {"tool_id__in": tools, "end__gte": self._when(res_lo)})
+        # the tool test guards against a NEMO that ignores a filter (it answers every row then)
+        usage = [r for r in self._get("usage_events", {"tool_id__in": tools, "end__gte": self._when(usage_lo)})
+                 if r.get("end") and r.get("tool") in self._tools]
+        reservations = [r for r in self._get("reservations", {"tool_id__in": tools, "end__gte": self._when(res_lo)})
+                        if r.get("tool") in self._tools]
         rows = usage + reservations
         known = known or {}
         user_ids = {r["user"] for r in rows if r.get("user") is not None}

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session
 
 from nexuslims_kernel.calendars.base import PersonRef, ProjectRef
 from nexuslims_kernel.db.clean import db_clean
+from nexuslims_kernel.db.directory import add_person
 from nexuslims_kernel.db.models import Person, Project
+from nexuslims_kernel.errors import InvalidInputError
 
 
 class Directory:
@@ -59,8 +61,9 @@ class Directory:
         if person is None:
             if not create or not ref.username:
                 return None
-            person = Person(username=db_clean(ref.username)[:150], email=ref.email, display_name=ref.display_name, external_ids={})
-            sess.add(person)
+            person = self._add(ref)
+            if person is None:
+                return None
         if ref.external_key and ref.external_id is not None and (person.external_ids or {}).get(ref.external_key) != ref.external_id:
             person.external_ids = {**(person.external_ids or {}), ref.external_key: ref.external_id}
             index[(ref.external_key, str(ref.external_id))] = -1  # filled below once flushed
@@ -68,6 +71,17 @@ class Directory:
         if ref.external_key and ref.external_id is not None:
             index[(ref.external_key, str(ref.external_id))] = person.id
         return person.id
+
+    def _add(self, ref: PersonRef) -> Person | None:
+        """A new person with the hub's own checks; a name the hub cannot take leaves the session without one."""
+        name = db_clean(ref.display_name)[:300] if ref.display_name else None
+        for email in (ref.email, None):
+            try:
+                with self.sess.begin_nested():
+                    return add_person(self.sess, ref.username, display_name=name, email=email)
+            except InvalidInputError:
+                continue
+        return None
 
     def project_id(self, ref: ProjectRef | None) -> int | None:
         if ref is None:
