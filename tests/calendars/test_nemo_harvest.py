@@ -55,8 +55,8 @@ def _usage(ids: dict, user: str, start: dt.datetime, end: dt.datetime | None, **
 def test_consent_no_in_usage_or_reservation_gives_no_consent(db, nemo_factory, monkeypatch) -> None:
     nemo = nemo_factory()
     ids = nemo_facility(nemo)
+    [declined] = nemo.seed(_usage(ids, "alice", _day(3, 9), _day(3, 10), run_data=answers(data_consent="Disagree")))
     nemo.seed(
-        _usage(ids, "alice", _day(3, 9), _day(3, 10), run_data=answers(data_consent="Disagree")),
         _usage(ids, "bob", _day(3, 11), _day(3, 12), run_data=answers(data_consent="Agree")),
         {"op": "reservation", "tool": ids["tool"], "user": ids["bob"], "project": ids["project"],
          "start": _day(3, 13).isoformat(), "end": _day(3, 15).isoformat(), "question_data": answers(data_consent="No")},
@@ -66,6 +66,9 @@ def test_consent_no_in_usage_or_reservation_gives_no_consent(db, nemo_factory, m
     harvest(db=db)
     assert [(s.person.username, s.status) for s in sessions(db, "nemo")] == [
         ("alice", "NO_CONSENT"), ("bob", "TO_BE_BUILT"), ("bob", "NO_CONSENT")]
+    nemo.seed({"op": "update", "model": "usage", "id": declined, "fields": {"run_data": answers(data_consent="I agree")}})
+    harvest(db=db, full=True)
+    assert sessions(db, "nemo")[0].status == "TO_BE_BUILT"  # consent given later: queued to be built
 
 
 def test_edits_update_and_requeue_deletions_cancel(db, nemo_factory, monkeypatch) -> None:
