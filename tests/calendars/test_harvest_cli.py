@@ -32,6 +32,8 @@ def test_cli_names_bad_settings_and_never_prints_a_token(db, env_for_cli, tmp_pa
 
     unknown = _nxhub(env_for_cli, "harvest", "--instrument", "nope")
     assert unknown.returncode == 78 and unknown.stderr.strip() == "nxhub: error: no instrument named 'nope' (see 'nxhub instruments list')"
+    unknown_kind = _nxhub(env_for_cli, "instruments", "add", "TEM-3", "--harvester", "outlook")
+    assert unknown_kind.returncode == 2 and "harvester 'outlook' is not one of none, ical, nemo" in unknown_kind.stderr
     bad_since = _nxhub(env_for_cli, "harvest", "--since", "yesterday")
     assert bad_since.returncode == 2 and "is not an ISO date/time" in bad_since.stderr
 
