@@ -94,6 +94,8 @@ def fill_logged_sessions(sess: Session, instrument_ids: Iterable[int], since: dt
         fields, consent = reservation_fields(best_reservation(sess, s.instrument_id, s.start, s.end, s.person_id))
         current = dict(s.reservation or {})
         own = current.get("own", {}) if REF in current else current  # what the Logger or an admin set
+        if s.source == SessionSource.INFERRED:
+            own = {}  # its title is a placeholder ("Inferred session on ..."): the booking says more
         merged = {**fields, **own, "own": own} if fields else own
         if merged == current:
             continue

@@ -104,3 +104,17 @@ def test_harvest_loop_runs_until_stopped(db, tmp_path, settings) -> None:
     assert not thread.is_alive() and len(lines) >= 3
     assert lines[0].startswith("ical TEM-1") and "1 new" in lines[0] and "0 new" in lines[-1]
     assert len(sessions(db, "ical")) == 1
+
+
+def test_an_inferred_session_takes_the_booking_title(db, tmp_path) -> None:
+    from nexuslims_kernel.builder.infer import Proposal, create
+
+    t = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=6)
+    path = tmp_path / "tem.ics"
+    path.write_text(_ics(("b9", t, t + dt.timedelta(hours=2), "Cryo-ET")), newline="")
+    with db.session(write=True) as sess:
+        add_instrument(sess, "TEM-1", harvester="ical", harvester_settings={"path": str(path), "sessions": False})
+    create(db, [Proposal("TEM-1", t + dt.timedelta(minutes=15), t + dt.timedelta(minutes=50), 12, "TEM-1@x")])
+    harvest(db=db)
+    [s] = sessions(db, "inferred")
+    assert s.reservation["title"] == "Booking b9" and s.reservation["motivation"] == "Cryo-ET"
