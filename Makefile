@@ -52,4 +52,4 @@ logger-dist: venv
 	$(BIN)/python logger/build_dist.py
 
 clean:
-	rm -rf $(VENV) .venv-bench-* .pytest_cache node_modules
+	rm -rf $(VENV) .venv-bench-* .venv-nemo .pytest_cache node_modules

@@ -31,6 +31,7 @@ RUNS: list[tuple[str, list[str], list[str]]] = [
     ("bench_pages.py", ["--datasets", "1000000", "--pg"], ["--datasets", "100000", "--rounds", "3"]),
     ("bench_hub.py", [], []),
     ("bench_logger.py", [], ["--events", "2000", "--appends", "500", "--starts", "3"]),
+    ("bench_calendars.py", [], ["--events", "2000", "--reservations", "100"]),
 ]
 
 

@@ -65,7 +65,7 @@ def configure_logging(level: str = "INFO") -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries that narrate routine work at INFO; their warnings still show.
-    for name in ("alembic", "hyperspy", "rsciio", "exspy", "tornado.access", "numexpr", "matplotlib"):
+    for name in ("alembic", "hyperspy", "rsciio", "exspy", "tornado.access", "numexpr", "matplotlib", "httpx", "httpcore"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

@@ -35,7 +35,7 @@ def instruments() -> None:
 @click.option("--filestore", help="Absolute path of the folder where the instrument's files land.")
 @click.option("--location", help="Room or building.")
 @click.option("--display-name", help="Human-friendly name.")
-@click.option("--harvester", type=click.Choice(["none", "nemo", "ical"]), default="none", show_default=True)
+@click.option("--harvester", default="none", show_default=True, help="none, nemo, ical or a plug-in harvester's name.")
 @click.option("--harvester-settings", help="JSON object for the harvester (URL, tool id, ...).")
 @click.pass_context
 def add(ctx: click.Context, name: str, tz: str, filestore: str | None, location: str | None, display_name: str | None, harvester: str, harvester_settings: str | None) -> None:
@@ -76,7 +76,9 @@ def show(ctx: click.Context, name: str) -> None:
 
     with database_for(ctx).session() as sess:
         inst = get_instrument(sess, name)
-        row = instrument_row(inst) | {"harvester_settings": inst.harvester_settings}
+        from nexuslims_kernel.calendars.secrets import redacted
+
+        row = instrument_row(inst) | {"harvester_settings": redacted(inst.harvester_settings)}
     emit_one(ctx, row)
 
 
@@ -87,7 +89,7 @@ def show(ctx: click.Context, name: str) -> None:
 @click.option("--filestore")
 @click.option("--location")
 @click.option("--display-name")
-@click.option("--harvester", type=click.Choice(["none", "nemo", "ical"]))
+@click.option("--harvester", help="none, nemo, ical or a plug-in harvester's name.")
 @click.option("--harvester-settings")
 @click.pass_context
 def edit(ctx: click.Context, name: str, rename: str | None, tz: str | None, filestore: str | None, location: str | None, display_name: str | None, harvester: str | None, harvester_settings: str | None) -> None:

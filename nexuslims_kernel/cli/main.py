@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "up": "nexuslims_kernel.cli.hub_cmd:up",
     "doctor": "nexuslims_kernel.cli.hub_cmd:doctor",
     "pages": "nexuslims_kernel.cli.pages_cmd:pages",
+    "harvest": "nexuslims_kernel.cli.harvest_cmd:harvest",
 }
 
 HELP: dict[str, str] = {
@@ -62,6 +63,7 @@ HELP: dict[str, str] = {
     "up": "Start the local hub: JupyterHub, API, build worker and file watcher.",
     "doctor": "Check ports, proxy, Node, data dir, schema, file stores, hub and API; print fixes.",
     "pages": "Serve the Voilà pages (browse, record, instruments) for one person.",
+    "harvest": "Harvest sessions and reservations from NEMO and iCalendar.",
 }
 
 

@@ -23,7 +23,6 @@ from nexuslims_kernel.errors import AlreadyExistsError, InvalidInputError, NotFo
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,149}$")
-HARVESTERS = ("none", "nemo", "ical")
 
 
 def check_name(value: str, what: str, pattern: re.Pattern[str] = NAME_RE) -> str:
@@ -59,8 +58,12 @@ def check_filestore(value: str | None) -> str | None:
 
 
 def check_harvester(value: str) -> str:
-    if value not in HARVESTERS:
-        raise InvalidInputError(f"harvester {value!r} is not one of {', '.join(HARVESTERS)}")
+    """``none``, a built-in kind, or a plug-in registered with :mod:`nexuslims_kernel.calendars.registry`."""
+    from nexuslims_kernel.calendars.registry import kinds
+
+    known = ("none", *kinds())
+    if value not in known:
+        raise InvalidInputError(f"harvester {value!r} is not one of {', '.join(known)}")
     return value
 
 

@@ -2,6 +2,7 @@
 
 from nexuslims_kernel.db.base import Base
 from nexuslims_kernel.db.models.api_tokens import ApiToken
+from nexuslims_kernel.db.models.calendars import HarvestState, Reservation
 from nexuslims_kernel.db.models.files import ExtractionCache, IndexedDir, IndexedFile
 from nexuslims_kernel.db.models.instruments import Instrument
 from nexuslims_kernel.db.models.people import Group, Person, Project, memberships
@@ -15,6 +16,7 @@ __all__ = [
     "Dataset",
     "ExtractionCache",
     "Group",
+    "HarvestState",
     "IndexedDir",
     "IndexedFile",
     "Instrument",
@@ -22,6 +24,7 @@ __all__ = [
     "Person",
     "Project",
     "Record",
+    "Reservation",
     "SessionEvent",
     "memberships",
 ]
