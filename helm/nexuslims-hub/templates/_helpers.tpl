@@ -161,6 +161,9 @@ spec:
         nxhub.org/database-access: "true"
       annotations:
         checksum/settings: {{ include (print $root.Template.BasePath "/settings-configmap.yaml") $root | sha256sum }}
+        {{- with $root.Values.podAnnotations }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
     spec:
       {{- include "nxhub.podCommon" $root | nindent 6 }}
       terminationGracePeriodSeconds: {{ .grace | default 30 }}
