@@ -12,8 +12,8 @@ the chart and the values, so each values file is rendered once however many test
 from __future__ import annotations
 
 import contextlib
-import functools
 import fcntl
+import functools
 import hashlib
 import os
 import shutil
