@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "worker": "nexuslims_kernel.cli.build_cmd:worker",
     "index": "nexuslims_kernel.cli.build_cmd:index",
     "up": "nexuslims_kernel.cli.up_cmd:up",
+    "cluster": "nexuslims_kernel.cli.cluster_cmd:cluster",
 }
 
 HELP: dict[str, str] = {
@@ -56,6 +57,7 @@ HELP: dict[str, str] = {
     "worker": "Run a build worker: claim queued sessions and build them.",
     "index": "Update (or --watch) the file index of instrument file stores.",
     "up": "Start the local hub: database, demo data, build worker and API.",
+    "cluster": "See and scale the hub on Kubernetes (pods, workers, build queue).",
 }
 
 
