@@ -12,6 +12,7 @@ import yaml
 from helmkit import (
     CHART,
     DB_PASSWORD,
+    DB_URL,
     SCENARIOS,
     containers,
     find,
@@ -19,6 +20,7 @@ from helmkit import (
     lint,
     pod_spec,
     render,
+    template,
 )
 
 # A current Kubernetes release the validator ships schemas for (GKE/EKS/AKS regular channels).
@@ -224,3 +226,28 @@ def test_ingress_has_tls_for_every_provider() -> None:
         ingress = find(render(scenario), "Ingress", "jupyterhub")
         assert ingress["spec"]["tls"], scenario
         assert ingress["spec"]["ingressClassName"]
+
+
+REFUSALS = [
+    (["--set", "worker.replicas=-1"], "worker.replicas: Must be greater than or equal to 0"),
+    (["--set", "jupyterhub.custom.nexuslims.userDataMode=nfs"], 'userDataMode must be one of the following: "api", "shared-mount"'),
+    (["--set", "image.tag=latest"], "image.tag: Must not validate the schema"),
+    (["--set", "database.external.url=mysql://db/nxhub"], "database.external.url: Does not match pattern"),
+    (["--set", "settings.NXHUB_API_TOKEN=abc"], "settings: Property name of \"NXHUB_API_TOKEN\" does not match"),
+    (["--set", "jupyterhub.hub.services.nxhub-api.url=http://elsewhere:8000"],
+     "jupyterhub.hub.services.nxhub-api.url must be http://nxhub-api:8000"),
+    (["--set", "containerSecurityContext.allowPrivilegeEscalation=true"], "containerSecurityContext.allowPrivilegeEscalation"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), REFUSALS, ids=[r[1][:40] for r in REFUSALS])
+def test_wrong_values_fail_at_install_time_with_a_clear_message(args: list[str], message: str) -> None:
+    result = template(["--set", f"database.external.url={DB_URL}", *args] if "database.external.url" not in args[-1] else args)
+    assert result.returncode != 0
+    assert message in result.stderr, result.stderr
+
+
+def test_no_database_configured_is_refused() -> None:
+    result = template([])
+    assert result.returncode != 0
+    assert "set database.external.url (postgresql+psycopg://...), database.external.existingSecret, or database.internal.enabled=true" in result.stderr
