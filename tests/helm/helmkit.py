@@ -46,7 +46,7 @@ SCENARIOS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "eks": (("values/eks.yaml",), ()),
     "aks": (("values/aks.yaml",), ()),
     "k3s": (("values/k3s.yaml",), ()),
-    "k3s+dask-gateway": (("values/k3s.yaml", "values/dask-gateway.yaml"), ()),
+    "k3s+dask-gateway": (("values/k3s.yaml", "values/dask-gateway.yaml"), ("clusterAdmin.enabled=true",)),
 }
 
 

@@ -195,6 +195,25 @@ def test_background_loops_run_the_nxhub_commands() -> None:
         assert "nxhub db current" in init["command"][-1], f"{name} must wait for the migration"
 
 
+def test_network_stores_are_polled_and_local_ones_watched() -> None:
+    command = lambda scenario: find(render(scenario), "Deployment", "nxhub-indexer")["spec"]["template"]["spec"]["containers"][0]["command"]  # noqa: E731
+    assert command("k3s") == ["nxhub", "index", "--watch"]
+    for scenario in ("gke", "eks", "aks"):
+        assert "nxhub index ||" in command(scenario)[-1] and "sleep 120" in command(scenario)[-1], scenario
+
+
+def test_cluster_admin_may_only_read_pods_and_scale_the_workers() -> None:
+    docs = render("k3s+dask-gateway")
+    rules = find(docs, "Role", "nxhub-cluster-admin")["rules"]
+    writes = [r for r in rules if set(r["verbs"]) - {"get", "list", "watch"}]
+    assert writes == [{"apiGroups": ["apps"], "resources": ["deployments/scale"], "resourceNames": ["nxhub-worker"], "verbs": ["get", "patch"]}]
+    api = find(docs, "Deployment", "nxhub-api")["spec"]["template"]["spec"]
+    assert api["serviceAccountName"] == "nxhub-cluster-admin" and api["automountServiceAccountToken"] is True
+    for name in ("nxhub-worker", "nxhub-harvest", "nxhub-indexer"):
+        assert find(docs, "Deployment", name)["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
+    assert find(render("default"), "Deployment", "nxhub-api")["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
+
+
 def _mounts(doc: dict) -> dict[str, dict]:
     return {m["mountPath"]: m for m in doc["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
 

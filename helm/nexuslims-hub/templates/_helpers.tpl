@@ -57,7 +57,6 @@ imagePullSecrets:
   {{- end }}
 {{- end }}
 enableServiceLinks: false
-automountServiceAccountToken: false
 {{- end }}
 
 {{- /* Environment of every nxhub container: settings from the ConfigMap, the URL from the Secret. */}}
@@ -166,6 +165,7 @@ spec:
         {{- end }}
     spec:
       {{- include "nxhub.podCommon" $root | nindent 6 }}
+      automountServiceAccountToken: false
       terminationGracePeriodSeconds: {{ .grace | default 30 }}
       initContainers:
         {{- include "nxhub.waitForSchema" $root | nindent 8 }}
