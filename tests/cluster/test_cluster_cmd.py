@@ -21,34 +21,41 @@ from nexuslims_kernel.db.models import InstrumentSession
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
+def exit_code_of(args: tuple[str, ...]) -> int:
+    """nxhub's exit status for these arguments, run in this process."""
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+class Nxhub:
+    """Runs nxhub in-process against the test database and a fake cluster."""
+
+    def __init__(self, monkeypatch, capsys) -> None:
+        self.monkeypatch, self.capsys = monkeypatch, capsys
+
+    def use(self, docs: list[dict]) -> FakeCluster:
+        cluster = FakeCluster(docs)
+        self.monkeypatch.setattr(kube, "cluster_from_kubeconfig", lambda ns, ctx=None: kube.ClusterView(cluster, cluster, cluster, ns))
+        return cluster
+
+    def __call__(self, *args: str) -> tuple[int, str, str]:
+        set_settings(None)
+        code = exit_code_of(args)
+        return (code, *self.capsys.readouterr())
+
+
 @pytest.fixture
 def nxhub(env_for_cli, monkeypatch, capsys):
-    """Run nxhub in-process on the test database with a fake cluster; returns (code, out, err)."""
-    for key in [k for k in os.environ if k.startswith("NXHUB_")]:
+    """nxhub with only the test's NXHUB_* variables (its database), and no real cluster."""
+    environment = {k: v for k, v in env_for_cli.items() if k.startswith("NXHUB_")}
+    for key in [k for k in os.environ if k.startswith("NXHUB_") and k not in environment]:
         monkeypatch.delenv(key)
-    for key, value in env_for_cli.items():
-        if key.startswith("NXHUB_"):
-            monkeypatch.setenv(key, value)
-    state = {}
-
-    def use(docs):
-        state["cluster"] = FakeCluster(docs)
-        monkeypatch.setattr(kube, "cluster_from_kubeconfig",
-                            lambda ns, ctx=None: kube.ClusterView(state["cluster"], state["cluster"], state["cluster"], ns))
-        return state["cluster"]
-
-    def run(*args: str):
-        set_settings(None)
-        code = 0
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            code = int(exc.code or 0)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    run.use = use
-    yield run
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    yield Nxhub(monkeypatch, capsys)
     set_settings(None)
     reset_databases()
 
