@@ -161,8 +161,9 @@ def test_default_values_keep_the_database_url_in_the_chart_secret() -> None:
 def test_k3s_runs_postgres_in_cluster_and_points_nxhub_at_it() -> None:
     docs = render("k3s")
     find(docs, "StatefulSet", "nxhub-postgres")
-    url = find(docs, "Secret", "nxhub-database")["stringData"]["database-url"]
-    assert re.fullmatch(r"postgresql\+psycopg://nxhub:[A-Za-z0-9]{32}@nxhub-postgres:5432/nxhub", url)
+    secret = find(docs, "Secret", "nxhub-database")["stringData"]
+    match = re.fullmatch(r"postgresql\+psycopg://nxhub:([A-Za-z0-9]{32})@nxhub-postgres:5432/nxhub", secret["database-url"])
+    assert match and match.group(1) == secret["postgres-password"], "the URL must carry the server's password"
 
 
 def test_provider_files_use_an_external_database_secret_and_no_in_cluster_postgres() -> None:
