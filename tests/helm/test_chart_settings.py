@@ -3,6 +3,7 @@ real setting with a valid value, and every command a pod runs exists."""
 
 from __future__ import annotations
 
+import os
 import shlex
 
 import pytest
@@ -87,3 +88,45 @@ def test_every_command_the_chart_runs_exists(scenario: str) -> None:
     if "harvest" not in COMMANDS:
         used.discard("harvest")  # `nxhub harvest` arrives with the calendars branch
     assert used <= set(COMMANDS), used - set(COMMANDS)
+
+
+def test_api_pod_command_and_env_serve_the_readiness_probe_path(tmp_path) -> None:
+    """The API container's argv and environment from the chart, run here: its probe path answers.
+
+    Only what cannot exist here changes: the database is a local SQLite file, the data directory
+    a temporary one, and the API binds 127.0.0.1 on a free port instead of 0.0.0.0:8000.
+    """
+    import re
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    docs = render("k3s")
+    pod = find(docs, "Deployment", "nxhub-api")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("NXHUB_", "JUPYTERHUB_"))}
+    env.update(container_env(docs, container))
+    env.update(NXHUB_DATABASE_URL=f"sqlite:///{tmp_path / 'nxhub.db'}", NXHUB_DATA_DIR=str(tmp_path), JUPYTERHUB_API_TOKEN="not-used-here")
+    nxhub = [sys.executable, "-m", "nexuslims_kernel.cli.main"]
+    subprocess.run([*nxhub, "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
+    args = container["args"]
+    args = args[: args.index("--host")] + ["--host", "127.0.0.1", "--port", "0"]
+    server = subprocess.Popen([*nxhub, *args], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        line = ""
+        deadline = time.monotonic() + 60
+        while "NexusLIMS Hub API on" not in line and time.monotonic() < deadline:
+            line = server.stderr.readline() or line
+            assert server.poll() is None, f"the API exited: {line}"
+        url = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        assert url, line
+        probe = container["readinessProbe"]["httpGet"]["path"]
+        resp = httpx.get(f"http://127.0.0.1:{url.group(1)}{probe}", timeout=30)
+        assert resp.status_code == 200 and resp.json()["openapi"].startswith("3.")
+        assert "(auth: jupyterhub, processes: 1)" in line
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stderr.close()
