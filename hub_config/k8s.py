@@ -24,7 +24,12 @@ NX = chart_value("custom.nexuslims", {}) or {}
 MODES = ("api", "shared-mount")
 
 # -- who may use the API: every user (the API filters records per user) --
-c.JupyterHub.load_roles.append({"name": "user", "scopes": ["self", f"access:services!service={SERVICE}"]})
+ACCESS = f"access:services!service={SERVICE}"
+own_user_role = (chart_value("hub.loadRoles", {}) or {}).get("user")
+if own_user_role is None:
+    c.JupyterHub.load_roles.append({"name": "user", "scopes": ["self", ACCESS]})
+elif ACCESS not in (own_user_role.get("scopes") or []):
+    raise SystemExit(f"hub.loadRoles.user replaces the default user role: add {ACCESS!r} to its scopes or users cannot reach the API")
 
 # -- never a database credential in a user's server --
 _forbidden = [

@@ -109,3 +109,11 @@ def test_hub_refuses_database_credentials_in_users_servers(tmp_path, monkeypatch
     config_file, env = lay_out_hub(docs, tmp_path)
     with pytest.raises(SystemExit, match="never the database"):
         load_hub_config(config_file, env, monkeypatch)
+
+
+def test_hub_refuses_a_user_role_that_locks_users_out_of_the_api(tmp_path, monkeypatch) -> None:
+    result = template([*scenario_args("gke"), "--set", "jupyterhub.hub.loadRoles.user.scopes={self}"])
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    config_file, env = lay_out_hub(docs, tmp_path)
+    with pytest.raises(SystemExit, match="cannot reach the API"):
+        load_hub_config(config_file, env, monkeypatch)
