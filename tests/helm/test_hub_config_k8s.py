@@ -103,17 +103,16 @@ def test_instrument_stores_reach_users_pods_only_in_shared_mount_mode(hub, tmp_p
     assert "/home/jovyan" in mounts, "per-user home volumes through z2jh"
 
 
-def test_hub_refuses_database_credentials_in_users_servers(tmp_path, monkeypatch) -> None:
-    result = template([*scenario_args("k3s"), "--set", "jupyterhub.singleuser.extraEnv.NXHUB_DATABASE_URL=postgresql://x@db/nxhub"])
-    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
-    config_file, env = lay_out_hub(docs, tmp_path)
-    with pytest.raises(SystemExit, match="never the database"):
-        load_hub_config(config_file, env, monkeypatch)
+HUB_REFUSALS = [
+    ("k3s", "jupyterhub.singleuser.extraEnv.NXHUB_DATABASE_URL=postgresql://x@db/nxhub", "never the database"),
+    ("gke", "jupyterhub.hub.loadRoles.user.scopes={self}", "cannot reach the API"),
+]
 
 
-def test_hub_refuses_a_user_role_that_locks_users_out_of_the_api(tmp_path, monkeypatch) -> None:
-    result = template([*scenario_args("gke"), "--set", "jupyterhub.hub.loadRoles.user.scopes={self}"])
+@pytest.mark.parametrize(("scenario", "setting", "message"), HUB_REFUSALS, ids=["db-credentials-for-users", "user-role-without-api"])
+def test_hub_refuses_values_that_break_the_one_gate_to_data(scenario, setting, message, tmp_path, monkeypatch) -> None:
+    result = template([*scenario_args(scenario), "--set", setting])
     docs = [d for d in yaml.safe_load_all(result.stdout) if d]
     config_file, env = lay_out_hub(docs, tmp_path)
-    with pytest.raises(SystemExit, match="cannot reach the API"):
+    with pytest.raises(SystemExit, match=message):
         load_hub_config(config_file, env, monkeypatch)
