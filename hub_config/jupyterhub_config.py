@@ -29,6 +29,15 @@ from nexuslims_kernel.hub.servers import configure_servers
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
 
+# -- Kubernetes (the nexuslims-hub Helm chart's hub): the chart already set the proxy, the hub and
+#    KubeSpawner, and registered the API; k8s.py adds our part, and the local settings below go
+#    to a Config nobody reads. --
+if os.environ.get("NXHUB_HUB_KUBERNETES"):
+    from traitlets.config import Config
+
+    load_subconfig(str(Path(__file__).with_name("k8s.py")))  # noqa: F821 (JupyterHub's config loader)
+    c = Config()
+
 SERVICE = "nxhub-api"
 PREFIX = f"/services/{SERVICE}/"
 REPO = Path(__file__).resolve().parents[1]

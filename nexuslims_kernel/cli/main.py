@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "nexuslims_kernel.cli.hub_cmd:doctor",
     "pages": "nexuslims_kernel.cli.pages_cmd:pages",
     "harvest": "nexuslims_kernel.cli.harvest_cmd:harvest",
+    "cluster": "nexuslims_kernel.cli.cluster_cmd:cluster",
 }
 
 HELP: dict[str, str] = {
@@ -64,6 +65,7 @@ HELP: dict[str, str] = {
     "doctor": "Check ports, proxy, Node, data dir, schema, file stores, hub and API; print fixes.",
     "pages": "Serve the Voilà pages (browse, record, instruments) for one person.",
     "harvest": "Harvest sessions and reservations from NEMO and iCalendar.",
+    "cluster": "See and scale the hub on Kubernetes (pods, workers, build queue).",
 }
 
 
