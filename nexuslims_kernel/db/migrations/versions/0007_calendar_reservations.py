@@ -1,7 +1,7 @@
 """Calendar harvest: reservations (they fill record headers) and per-server harvest cursors.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from alembic import op
 
 from nexuslims_kernel.db.base import JSONType, UTCDateTime
 
-revision = '0005'
-down_revision = '0004'
+revision = '0007'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
