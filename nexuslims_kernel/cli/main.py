@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("nxhub: interrupted", err=True)
         sys.exit(130)
-    if isinstance(code, int) and code:  # a command's click Exit(n) comes back as n in non-standalone mode
+    # Outside standalone mode click returns a command's ``Exit(code)`` instead of raising it.
+    if isinstance(code, int) and not isinstance(code, bool) and code:
         sys.exit(code)
 
 
