@@ -67,7 +67,7 @@ def routes(prefix: str) -> list[tuple]:
     api = prefix.rstrip("/") + "/api/v1"
     return [
         (rf"{prefix.rstrip('/')}/?", RootRedirect),
-        (rf"{api}/?", IndexHandler),  # with or without the trailing slash
+        (rf"{api}/", IndexHandler),
         (rf"{api}/openapi\.json", OpenApiHandler),
         (rf"{api}/me", MeHandler),
         (rf"{api}/me/tokens", tokens.MyTokensHandler),

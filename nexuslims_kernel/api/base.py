@@ -198,6 +198,9 @@ class NotFoundHandler(BaseHandler):
     """Unknown paths: a JSON 404."""
 
     async def get(self, *_args: Any) -> None:
+        if self.request.method == "GET" and self.request.path.endswith("/api/v1"):  # typed without the slash
+            self.redirect(self.request.path + "/", permanent=True)
+            return
         raise ApiError(404, f"no API endpoint {self.request.path[:200]}")
 
     post = put = patch = delete = head = get

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from nexuslims_kernel.cli.output import database_for, settings_for
+from nexuslims_kernel.cli.output import database_for, real_stdout, settings_for
 from nexuslims_kernel.errors import InvalidInputError
 
 
@@ -39,7 +38,8 @@ def export(ctx: click.Context, record_id: int, fmt: str, output: Path | None, in
     db = database_for(ctx)
     with db.session() as sess:
         record = load_record(sess, record_id)
-    if output is None and fmt == "rocrate" and sys.stdout.isatty():
+    stdout = real_stdout()  # the document itself, even under 'nxhub --json'
+    if output is None and fmt == "rocrate" and stdout.isatty():
         raise InvalidInputError("an RO-Crate is a zip file: give -o FILE (or redirect stdout)")
     options = {
         "previews_root": settings.previews_path,
@@ -47,8 +47,8 @@ def export(ctx: click.Context, record_id: int, fmt: str, output: Path | None, in
         "store_root": record.instrument.filestore_root,
     }
     if output is None:
-        spec.write(record, sys.stdout.buffer, **options)
-        sys.stdout.buffer.flush()
+        spec.write(record, stdout.buffer, **options)
+        stdout.buffer.flush()
         return
     tmp = output.with_name(f".{output.name}.part")
     try:

@@ -79,8 +79,13 @@ def json_stdout() -> Any:
         _JSON_STDOUT.pop()
 
 
+def real_stdout() -> Any:
+    """Where a command's own output goes: the real stdout, also while :func:`json_stdout` is active."""
+    return _JSON_STDOUT[-1] if _JSON_STDOUT else sys.stdout
+
+
 def dump_json(data: Any) -> None:
-    out = _JSON_STDOUT[-1] if _JSON_STDOUT else None
+    out = real_stdout()
     click.echo(json.dumps(data, default=_jsonable, indent=2, ensure_ascii=False), file=out)
 
 

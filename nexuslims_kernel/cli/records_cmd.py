@@ -8,26 +8,14 @@ every record, as an administrator does; ``--as USER`` shows what USER sees.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import click
 
 from nexuslims_kernel.cli.output import database_for, dump_json, emit, emit_one, wants_json
-from nexuslims_kernel.errors import InvalidInputError
+from nexuslims_kernel.cli.sessions_cmd import parse_when
 
 COLUMNS = ("id", "title", "instrument", "owner", "group", "start", "n_datasets", "access")
-
-
-def _when(value: str | None, name: str) -> dt.datetime | None:
-    """An ISO date or time as the API reads it (naive = UTC)."""
-    if value is None:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(f"--{name} {value!r} is not an ISO date or time, e.g. 2026-03-01") from None
-    return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
 def _principal(sess: Any, as_user: str | None) -> Any:
@@ -72,8 +60,9 @@ def list_(ctx: click.Context, q: str | None, instrument: str | None, user: str |
     from nexuslims_kernel.api.records import summary
     from nexuslims_kernel.db import record_query
 
-    flt = record_query.RecordFilter(q=q, instrument=instrument, user=user, start_from=_when(start_from, "from"),
-                                    start_to=_when(start_to, "to"), dataset_type=dataset_type, format=fmt)
+    flt = record_query.RecordFilter(q=q, instrument=instrument, user=user,
+                                    start_from=parse_when(start_from, "UTC", "--from"),  # naive = UTC, as in the API
+                                    start_to=parse_when(start_to, "UTC", "--to"), dataset_type=dataset_type, format=fmt)
     with database_for(ctx).session() as sess:
         principal = _principal(sess, as_user)
         rows, next_cursor = record_query.page(sess, principal, flt, sort=sort or ("relevance" if q else "-start"),

@@ -34,6 +34,8 @@ def test_export_formats_and_errors(db_url, env_for_cli, tmp_path):
 
     js = _nxhub(env_for_cli, "export", str(record_id), "--format", "json")
     assert js.returncode == 0 and json.loads(js.stdout)["title"] == "Exported <b>record</b>"
+    js = _nxhub(env_for_cli, "--json", "export", str(record_id), "--format", "json")  # --json keeps the document on stdout
+    assert js.returncode == 0 and json.loads(js.stdout)["title"] == "Exported <b>record</b>"
 
     out = tmp_path / "crate.zip"
     crate = _nxhub(env_for_cli, "export", str(record_id), "-f", "rocrate", "-o", str(out))
