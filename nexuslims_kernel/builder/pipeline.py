@@ -181,6 +181,11 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
     from nexuslims_kernel.records import write_record
 
     with db.session(write=True) as sess:
+        if not share:
+            # One record write per instrument at a time (PostgreSQL; SQLite writes are serial), so two workers
+            # building neighbouring sessions cannot both take a file they share. Taken before our session's row
+            # lock, so our heartbeat keeps beating while we wait.
+            sess.execute(select(Instrument.id).where(Instrument.id == inst_id).with_for_update())
         lock_claim(sess, sid, worker)
         store_results(sess, db.dialect, inst_id, mains, version)
         fixity.store(sess, sums)
@@ -190,9 +195,6 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
             result.status = S.TO_BE_BUILT
             return result
         if not share:  # another record may have taken some of these files while we extracted
-            # One record write per instrument at a time (PostgreSQL; SQLite writes are serial), so two
-            # workers building neighbouring sessions cannot both take a file they share.
-            sess.execute(select(Instrument.id).where(Instrument.id == inst_id).with_for_update())
             activities, late = _drop_held(sess, sid, activities)
             for rid, paths in late.items():
                 left_out.setdefault(rid, []).extend(paths)
