@@ -160,6 +160,7 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
         session = sess.get(InstrumentSession, sid)
         inst = session.instrument
         inst_id, inst_name, root, tz, end = inst.id, inst.name, inst.filestore_root, inst.timezone or "UTC", session.end
+        share = session.share_files  # an admin let this record take files another record holds
     if not root:
         raise NxhubError(f"instrument {inst_name} has no file store root")
     if rescan:
@@ -172,7 +173,6 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
             rows = find_session_files(sess, sess.get(InstrumentSession, sid), settings)
     with db.session() as sess:
         mains = group_files(root, rows)
-        share = session.share_files
         left_out: dict[int, list[str]] = {}
         if not share:  # a file belongs to at most one record
             mains, left_out = ownership.split_held(sess, sid, mains, lambda m: m.row.id, lambda m: m.row.relpath)
