@@ -160,6 +160,7 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
         session = sess.get(InstrumentSession, sid)
         inst = session.instrument
         inst_id, inst_name, root, inst_tz, end = inst.id, inst.name, inst.filestore_root, inst.timezone, session.end
+        share = session.share_files  # an admin let this record take files another record holds
     tz = inst_tz or "UTC"
     if not root:
         raise NxhubError(f"instrument {inst_name} has no file store root")
@@ -173,7 +174,6 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
             rows = find_session_files(sess, sess.get(InstrumentSession, sid), settings)
     with db.session() as sess:
         mains = group_files(root, rows)
-        share = session.share_files
         left_out: dict[int, list[str]] = {}
         if not share:  # a file belongs to at most one record
             mains, left_out = ownership.split_held(sess, sid, mains, lambda m: m.row.id, lambda m: m.row.relpath)
@@ -195,6 +195,11 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
     from nexuslims_kernel.records import write_record
 
     with db.session(write=True) as sess:
+        if not share:
+            # One record write per instrument at a time (PostgreSQL; SQLite writes are serial), so two workers
+            # building neighbouring sessions cannot both take a file they share. Taken before our session's row
+            # lock, so our heartbeat keeps beating while we wait.
+            sess.execute(select(Instrument.id).where(Instrument.id == inst_id).with_for_update())
         lock_claim(sess, sid, worker)
         store_results(sess, db.dialect, inst_id, mains, version)
         fixity.store(sess, sums)
@@ -204,9 +209,6 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
             result.status = S.TO_BE_BUILT
             return result
         if not share:  # another record may have taken some of these files while we extracted
-            # One record write per instrument at a time (PostgreSQL; SQLite writes are serial), so two
-            # workers building neighbouring sessions cannot both take a file they share.
-            sess.execute(select(Instrument.id).where(Instrument.id == inst_id).with_for_update())
             activities, late = _drop_held(sess, sid, activities)
             for rid, paths in late.items():
                 left_out.setdefault(rid, []).extend(paths)

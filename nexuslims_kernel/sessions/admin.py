@@ -37,8 +37,9 @@ def _not_while(s: InstrumentSession, what: str) -> None:
         raise IllegalTransitionError(f"session {s.id} is {s.status}: it cannot be {what} now")
 
 
-def _audit(sess: Session, s: InstrumentSession, kind: str, actor: str, payload: dict[str, Any]) -> None:
-    sess.add(SessionEvent(session_id=s.id, instrument_id=s.instrument_id, kind=kind, at=utcnow(), actor=actor,
+def _audit(sess: Session, s: InstrumentSession, kind: str, actor: str, payload: dict[str, Any],
+           at: dt.datetime | None = None) -> None:
+    sess.add(SessionEvent(session_id=s.id, instrument_id=s.instrument_id, kind=kind, at=at or utcnow(), actor=actor,
                           payload=payload))
 
 
@@ -51,7 +52,7 @@ def end_session(sess: Session, session_id: int, at: dt.datetime, *, actor: str) 
                                      f"change it with 'nxhub sessions edit {session_id} --end TIME'")
     rules.check_span(sess, s.instrument_id, s.start, at, exclude_id=s.id)
     s.end = at
-    _audit(sess, s, "END", actor, {"by": "admin"})
+    _audit(sess, s, "END", actor, {"by": "admin"}, at=at)
     sess.flush()
     return settle(sess, s, actor=actor, reason="ended by an admin")
 
