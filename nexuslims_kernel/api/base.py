@@ -114,7 +114,10 @@ class BaseHandler(tornado.web.RequestHandler):
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
         if self._received > self.ctx.max_body_bytes * DRAIN_FACTOR:
-            raise ApiError(413, self._too_big())  # stop reading: the connection is dropped
+            # Stop draining: answer the JSON 413 now; tornado closes the connection once it is sent.
+            if not self._finished:
+                self.send_error(413, exc_info=(ApiError, ApiError(413, self._too_big()), None))
+            return
         if self._received > self.ctx.max_body_bytes:
             self.defer(ApiError(413, self._too_big()))
         if self._deferred is None:
