@@ -206,7 +206,8 @@ def make_server(app: tornado.web.Application, sock: socket.socket | list[socket.
     the server cuts off anything beyond DRAIN_FACTOR times the limit.
     """
     limit = app.settings["nx"].max_body_bytes * DRAIN_FACTOR
-    server = ApiHTTPServer(app, max_body_size=limit, idle_connection_timeout=60)
+    # tornado's own cut-off sits one limit further, so a chunked body is answered by the handler's JSON 413 first.
+    server = ApiHTTPServer(app, max_body_size=limit + app.settings["nx"].max_body_bytes, idle_connection_timeout=60)
     server.nx_max_body = limit
     if sock is None:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)

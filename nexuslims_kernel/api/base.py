@@ -6,11 +6,9 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-import numpy as np
 import tornado.web
 
 from nexuslims_kernel.api.context import ApiContext
@@ -24,8 +22,6 @@ T = TypeVar("T")
 DRAIN_FACTOR = 8
 #: Deepest nesting of arrays and objects accepted in a request body (no body needs more than a few levels).
 MAX_JSON_DEPTH = 32
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -36,15 +32,17 @@ SECURITY_HEADERS = {
 }
 
 
-def json_depth(raw: bytes) -> int:
-    """How deeply ``raw`` JSON nests arrays and objects, counted without parsing (brackets in strings ignored)."""
-    outside = _JSON_STRING.sub(b"", raw)
-    brackets = outside.translate(None, _NOT_BRACKETS)
-    if not brackets:
-        return 0
-    steps = np.frombuffer(brackets, dtype=np.uint8)
-    levels = np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1), dtype=np.int64)
-    return int(levels.max())
+def json_depth(value: Any) -> int:
+    """How deeply a parsed JSON value nests arrays and objects (iteratively: no recursion limit to hit)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def _json_default(value: Any) -> Any:
@@ -114,7 +112,10 @@ class BaseHandler(tornado.web.RequestHandler):
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
         if self._received > self.ctx.max_body_bytes * DRAIN_FACTOR:
-            raise ApiError(413, self._too_big())  # stop reading: the connection is dropped
+            # Stop draining: answer the JSON 413 now; tornado closes the connection once it is sent.
+            if not self._finished:
+                self.send_error(413, exc_info=(ApiError, ApiError(413, self._too_big()), None))
+            return
         if self._received > self.ctx.max_body_bytes:
             self.defer(ApiError(413, self._too_big()))
         if self._deferred is None:
@@ -125,12 +126,16 @@ class BaseHandler(tornado.web.RequestHandler):
         raw = b"".join(self._chunks)
         if not raw.strip():
             return {}
-        if json_depth(raw) > MAX_JSON_DEPTH:
-            raise ApiError(400, f"request body is nested deeper than {MAX_JSON_DEPTH} levels")
+        too_deep = ApiError(400, f"request body is nested deeper than {MAX_JSON_DEPTH} levels")
         try:
-            return json.loads(raw)
-        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            value = json.loads(raw)
+        except RecursionError:  # the C parser stops at Python's recursion limit, long before '[' * 200000 ends
+            raise too_deep from None
+        except (ValueError, UnicodeDecodeError) as exc:
             raise ApiError(400, f"request body is not valid JSON: {str(exc)[:200]}") from None
+        if json_depth(value) > MAX_JSON_DEPTH:
+            raise too_deep
+        return value
 
     def valid_body(self, schema: str) -> Any:
         """The JSON body, checked against the OpenAPI document's schema ``schema`` (400 naming the field if not)."""

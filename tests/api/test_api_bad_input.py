@@ -111,3 +111,27 @@ def test_bad_framing_gets_a_json_answer(api_server, world, framing, status, word
     assert error["status"] == status and words in error["message"]
     with api_server.client(world.tokens["admin"]) as admin:  # nothing was created, the server is fine
         assert "g" not in {g["name"] for g in admin.get("/admin/groups").json()["items"]}
+
+
+def test_bodies_far_over_the_limit_get_a_json_413(api_server, world, settings) -> None:
+    too_much = settings.api.max_body_bytes * 9  # past the amount the server drains before it stops reading
+    head = (f"POST /api/v1/admin/groups HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {world.tokens['admin']}\r\n"
+            f"Content-Length: {too_much}\r\n\r\n").encode()
+    got, _headers, body = _raw(api_server.port, head, b"{")
+    assert got == 413 and json.loads(body)["error"]["status"] == 413
+    with socket.create_connection(("127.0.0.1", api_server.port), timeout=30) as sock:
+        sock.sendall(b"POST /api/v1/admin/groups HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"x" * 65536
+        try:
+            for _ in range(too_much // len(chunk) + 1):
+                sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        except OSError:
+            pass  # the server stopped reading once it had answered
+        data = b""
+        try:
+            while part := sock.recv(65536):
+                data += part
+        except OSError:
+            pass
+    status_line, _, rest = data.partition(b"\r\n")
+    assert b" 413 " in status_line and b"application/json" in rest, data[:300]

@@ -12,7 +12,7 @@ from apikit import add_record
 from lxml import etree
 
 from nexuslims_kernel.db.models import Group, Instrument, Person
-from nexuslims_kernel.records.schema import NS
+from nexuslims_kernel.records.schema import NS, validation_errors
 
 ODD = "odd/line\nbreak \x1b[31mred\x07 \u202egnp.dm3"
 
@@ -47,7 +47,9 @@ def test_a_name_with_control_characters_downloads_zips_and_exports_faithfully(ap
         [member] = zipped.namelist()
         assert member.isprintable() and "\u202e" not in member
         assert urllib.parse.unquote(member) == ODD and zipped.read(member) == b"odd bytes"
-        xml = etree.fromstring(client.get(f"/records/{rid}/export/xml").content)
+        exported = client.get(f"/records/{rid}/export/xml").content
+        assert validation_errors(exported) == []
+        xml = etree.fromstring(exported)
         [location] = xml.iterfind(f".//{{{NS}}}location")
         assert location.text == member and urllib.parse.unquote(location.text) == ODD
 
