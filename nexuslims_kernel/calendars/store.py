@@ -68,7 +68,11 @@ class Counts:
 
 
 def state_key(source: Source) -> str:
-    return f"{source.kind}:{source.key}"
+    """Per server *and* instrument set: ``--instrument X`` must not move the cursor of the whole server."""
+    ids = ",".join(map(str, sorted(source.instrument_ids)))
+    if len(ids) > 64:
+        ids = "sha256:" + hashlib.sha256(ids.encode()).hexdigest()[:32]
+    return f"{source.kind}:{source.key}|{ids}"
 
 
 def read_state(db: Database, source: Source) -> HarvestState | None:
@@ -190,7 +194,7 @@ def apply(db: Database, source: Source, fetched: Fetched, *, actor: str = "harve
     counts = Counts(errors=list(fetched.errors))
     key = state_key(source)
     with db.session(write=True) as sess:
-        _lock(sess, key)
+        _lock(sess, f"{source.kind}:{source.key}")  # the server: a run for one instrument queues behind a run for all
         people = Directory(sess)
         earliest: dt.datetime | None = None
         booked = [b for b in fetched.bookings if b.kind == "reservation"]
