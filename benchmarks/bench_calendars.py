@@ -73,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
             again = harvest(db=db, echo=print)
             again_s = time.perf_counter() - t0
             logged_again = _server_requests(server) - logged_first
+            t0 = time.perf_counter()
+            full = harvest(db=db, since=start - dt.timedelta(hours=1), echo=print)  # the hourly complete pass
+            full_s = time.perf_counter() - t0
         finally:
             server.stop()
         report("NEMO harvest: sessions created", value=created, unit="sessions", goal=f">= {args.events}")
@@ -83,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
         report("NEMO harvest: HTTP requests, repeat with nothing new (per server, 2 endpoints)", value=again.requests,
                unit="requests", goal="<= 2", note=f"NEMO's access log: {logged_again}; {again_s * 1000:.0f} ms")
         report("NEMO harvest: repeat requests in NEMO's own access log", value=logged_again, unit="requests", goal="<= 2")
+        report("NEMO harvest: complete pass with nothing new (edits/deletions check)", value=args.events / full_s,
+               unit="events/s", note=f"{full_s:.1f} s, {full.requests} requests, "
+                                     f"{full.sources[0].counts.updated if full.sources[0].ok else '?'} updated")
         db.dispose()
     write_results("calendars")
     return summary()

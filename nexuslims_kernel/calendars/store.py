@@ -68,7 +68,11 @@ class Counts:
 
 
 def state_key(source: Source) -> str:
-    return f"{source.kind}:{source.key}"
+    """Per server *and* instrument set: ``--instrument X`` must not move the cursor of the whole server."""
+    ids = ",".join(map(str, sorted(source.instrument_ids)))
+    if len(ids) > 64:
+        ids = "sha256:" + hashlib.sha256(ids.encode()).hexdigest()[:32]
+    return f"{source.kind}:{source.key}|{ids}"
 
 
 def read_state(db: Database, source: Source) -> HarvestState | None:
@@ -81,11 +85,8 @@ def _lock(sess: Session, key: str) -> None:
         sess.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": int(hashlib.sha256(key.encode()).hexdigest()[:15], 16)})
 
 
-def _upsert_reservation(sess: Session, b: Booking, people: Directory) -> bool:
+def _upsert_reservation(sess: Session, b: Booking, row: Reservation | None, people: Directory) -> None:
     fingerprint = b.fingerprint()
-    row = sess.scalar(select(Reservation).where(Reservation.source == b.source, Reservation.external_id == b.external_id))
-    if row is not None and row.fingerprint == fingerprint:
-        return False
     if row is None:
         row = Reservation(source=b.source, external_id=b.external_id)
         sess.add(row)
@@ -93,7 +94,6 @@ def _upsert_reservation(sess: Session, b: Booking, people: Directory) -> bool:
     row.person_id, row.project_id = people.person_id(b.person), people.project_id(b.project)
     row.details = {**b.details, **({"consent": b.consent} if b.consent is not None else {})}
     sess.flush()
-    return True
 
 
 def _session_of(b: Booking, people: Directory, index: ReservationIndex) -> ExternalSession:
@@ -109,12 +109,13 @@ def _session_of(b: Booking, people: Directory, index: ReservationIndex) -> Exter
                            fingerprint=hashlib.sha256((b.fingerprint() + repr(sorted(fields.items()))).encode()).hexdigest())
 
 
-def _existing(sess: Session, source: Source, bookings: list[Booking]) -> dict[str, InstrumentSession]:
+def _existing(sess: Session, model: type, source: Source, bookings: list[Booking]) -> dict[str, Any]:
+    """Rows of ``model`` (sessions or reservations) already stored for ``bookings``, by external id."""
     ids = [b.external_id for b in bookings]
-    out: dict[str, InstrumentSession] = {}
+    out: dict[str, Any] = {}
     for i in range(0, len(ids), 500):
-        out.update((s.external_id, s) for s in sess.scalars(select(InstrumentSession).where(
-            InstrumentSession.source == source.kind, InstrumentSession.external_id.in_(ids[i:i + 500]))))
+        out.update((row.external_id, row) for row in sess.scalars(select(model).where(
+            model.source == source.kind, model.external_id.in_(ids[i:i + 500]))))
     return out
 
 
@@ -153,17 +154,20 @@ def _store_usage(sess: Session, source: Source, batch: list[tuple[Booking, Exter
             counts.add(outcome, consent)
 
 
-def _cancel_missing(sess: Session, source: Source, fetched: Fetched, seen: set[str], counts: Counts, actor: str) -> None:
+def _cancel_missing(sess: Session, source: Source, fetched: Fetched, counts: Counts, actor: str) -> None:
+    """Cancel what a complete listing no longer has (a cancelled event is listed only as a reservation)."""
     lo, hi = fetched.window
     prefix = f"{source.key}/"
+    used = {b.external_id for b in fetched.bookings if b.kind == "usage"}
+    booked = {b.external_id for b in fetched.bookings if b.kind == "reservation"}
     sessions = [s for s in sess.scalars(select(InstrumentSession).where(
         InstrumentSession.source == source.kind, InstrumentSession.instrument_id.in_(source.instrument_ids),
         InstrumentSession.end >= lo, InstrumentSession.end <= hi, InstrumentSession.status != "CANCELLED"))
-        if (s.external_id or "").startswith(prefix) and s.external_id not in seen]
+        if (s.external_id or "").startswith(prefix) and s.external_id not in used]
     reservations = [r for r in sess.scalars(select(Reservation).where(
         Reservation.source == source.kind, Reservation.instrument_id.in_(source.instrument_ids),
         Reservation.end >= lo, Reservation.start <= hi, Reservation.cancelled.is_(False)))
-        if r.external_id.startswith(prefix) and r.external_id not in seen]
+        if r.external_id.startswith(prefix) and r.external_id not in booked]
     missing = [s.external_id for s in sessions] + [r.external_id for r in reservations]
     still_there = fetched.confirm_missing(missing) if missing and fetched.confirm_missing else set()
     for s in sessions:
@@ -190,31 +194,32 @@ def apply(db: Database, source: Source, fetched: Fetched, *, actor: str = "harve
     counts = Counts(errors=list(fetched.errors))
     key = state_key(source)
     with db.session(write=True) as sess:
-        _lock(sess, key)
+        _lock(sess, f"{source.kind}:{source.key}")  # the server: a run for one instrument queues behind a run for all
         people = Directory(sess)
-        seen: set[str] = set()
         earliest: dt.datetime | None = None
-        for b in fetched.bookings:
-            seen.add(b.external_id)
-            if b.kind == "reservation":
-                try:
-                    with sess.begin_nested():
-                        changed = _upsert_reservation(sess, b, people)
-                except NxhubError as exc:
-                    counts.errors.append(f"{source.kind} {source.label}: {b.label}: {exc}")
-                    continue
-                if changed:
-                    counts.reservations += 1
-                    earliest = min(earliest or b.start, b.start)
+        booked = [b for b in fetched.bookings if b.kind == "reservation"]
+        stored = _existing(sess, Reservation, source, booked)
+        for b in booked:
+            row = stored.get(b.external_id)
+            if row is not None and row.fingerprint == b.fingerprint():
+                continue
+            try:
+                with sess.begin_nested():
+                    _upsert_reservation(sess, b, row, people)
+            except NxhubError as exc:
+                counts.errors.append(f"{source.kind} {source.label}: {b.label}: {exc}")
+                continue
+            counts.reservations += 1
+            earliest = min(earliest or b.start, b.start)
         # one per event: NEMO's pages can repeat a row when events are added while we page
         usage = list({b.external_id: b for b in fetched.bookings if b.kind == "usage" and b.end is not None}.values())
         if usage:
-            existing = _existing(sess, source, usage)
+            existing = _existing(sess, InstrumentSession, source, usage)
             index = ReservationIndex(sess, source.instrument_ids, min(b.start for b in usage), max(b.end for b in usage))
             batch = [(b, _session_of(b, people, index), existing.get(b.external_id)) for b in usage]
             _store_usage(sess, source, batch, counts, actor)
         if fetched.window is not None:
-            _cancel_missing(sess, source, fetched, seen, counts, actor)
+            _cancel_missing(sess, source, fetched, counts, actor)
             earliest = min(earliest or fetched.window[0], fetched.window[0])
         # every pass: logged sessions of the last day (new ones), and any a changed reservation may concern
         since = min(earliest or utcnow(), utcnow() - RECENT)

@@ -93,7 +93,7 @@ def ensure_nemo() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs at once install only once; closing the file unlocks
         if ready.is_file():
             return venv
-        python = os.environ.get("NXHUB_NEMO_PYTHON") or shutil.which("python3") or sys.executable
+        python = os.environ.get("NXHUB_NEMO_PYTHON") or sys.executable  # ours: a Python NEMO supports (3.11+)
         if not (venv / "bin" / "python").exists():
             _run([python, "-m", "venv", str(venv)])
         _run([str(venv / "bin" / "pip"), "install", "-q", f"nemo=={NEMO_VERSION}"], timeout=1800)

@@ -39,7 +39,8 @@ def _d(day: dt.date, hour: int = 0, minute: int = 0) -> str:
     return f"{day:%Y%m%d}T{hour:02d}{minute:02d}00"
 
 
-def feed(today: dt.date, *, drop_single: bool = False, retitle: str | None = None, single_end: str = "1130") -> str:
+def feed(today: dt.date, *, drop_single: bool = False, retitle: str | None = None, single_end: str = "1130",
+         single_status: str = "CONFIRMED", drop_allday: bool = False) -> str:
     """An Outlook-style export: Windows zone names with their VTIMEZONE, CRLF line ends."""
     week0 = today - dt.timedelta(days=21)  # four weekly instances: -21, -14, -7, 0 days
     d1, d2 = today - dt.timedelta(days=10), today - dt.timedelta(days=9)
@@ -48,20 +49,22 @@ def feed(today: dt.date, *, drop_single: bool = False, retitle: str | None = Non
         events.append(f"""BEGIN:VEVENT
 UID:single-1@example.org
 DTSTAMP:20260101T000000Z
+STATUS:{single_status}
 SUMMARY:{retitle or 'EELS of Ni grains'}
 DESCRIPTION:Map Cr segregation\\nSamples: Ni-A, Ni-B\\nConsent: yes
 ORGANIZER;CN=Alice Ng:mailto:alice@example.org
 DTSTART;TZID=W. Europe Standard Time:{_d(d1, 9)}
 DTEND;TZID=W. Europe Standard Time:{_d(d1, int(single_end[:2]), int(single_end[2:]))}
 END:VEVENT""")
-    events += [f"""BEGIN:VEVENT
+    events += [] if drop_allday else [f"""BEGIN:VEVENT
 UID:allday-1@example.org
 DTSTAMP:20260101T000000Z
 SUMMARY:Bake-out
 ORGANIZER:mailto:Bob.Roe@Example.org
 DTSTART;VALUE=DATE:{d2:%Y%m%d}
 DTEND;VALUE=DATE:{d2 + dt.timedelta(days=1):%Y%m%d}
-END:VEVENT""", f"""BEGIN:VEVENT
+END:VEVENT"""]
+    events += [f"""BEGIN:VEVENT
 UID:weekly-1@example.org
 DTSTAMP:20260101T000000Z
 SUMMARY:Weekly alignment
@@ -171,11 +174,19 @@ def test_an_event_removed_from_the_feed_cancels_its_session_and_an_edit_updates_
     assert edited.end == dt.datetime.combine(today - dt.timedelta(days=10), dt.time(12, 45), BERLIN).astimezone(UTC)
     assert len([s for s in sessions(db, "ical") if s.reservation["title"].startswith("EELS")]) == 1
     assert [s.status for s in sessions(db, "ical") if s.reservation["title"].startswith("EELS")] == ["TO_BE_BUILT"]  # updated, not replaced
-    path.write_text(feed(today, drop_single=True), newline="")
+    path.write_text(feed(today, retitle="EELS of Ni grains, take 2", single_end="1245", single_status="CANCELLED"), newline="")
     lines: list[str] = []
     harvest(db=db, echo=lines.append)
-    assert "1 cancelled" in lines[0]
+    assert "1 cancelled" in lines[0]  # STATUS:CANCELLED in the feed
     assert _by_title(db)["EELS of Ni grains, take 2"].status == "CANCELLED"
+    path.write_text(feed(today, drop_single=True), newline="")
+    harvest(db=db, echo=lines.append)
+    assert "0 cancelled" in lines[-1]  # gone from the feed now: already cancelled, nothing more to do
+    path.write_text(feed(today, drop_single=True, drop_allday=True), newline="")
+    harvest(db=db, echo=lines.append)
+    assert "1 cancelled" in lines[-1]  # deleted from the feed
+    assert _by_title(db)["Bake-out"].status == "CANCELLED"
+    assert all(not r.details.get("title", "").startswith("EELS") or r.cancelled for r in reservations(db))
 
 
 def test_a_broken_feed_is_one_clear_error_and_changes_nothing(db, tmp_path) -> None:

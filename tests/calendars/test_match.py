@@ -24,6 +24,20 @@ def _ics(*events: tuple[str, dt.datetime, dt.datetime, str]) -> str:
     return "\r\n".join([*lines, "END:VCALENDAR"]) + "\r\n"
 
 
+def _instrument_with_feed(db, tmp_path, hours_ago: int, *events: tuple[str, float, float, str], sessions: bool = False,
+                          alice: bool = True) -> dt.datetime:
+    """TEM-1 with an .ics feed of ``events`` = (uid, start hour, end hour, description) from ``t``; returns ``t``."""
+    t = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=hours_ago)
+    path = tmp_path / "tem.ics"
+    path.write_text(_ics(*((uid, t + dt.timedelta(hours=a), t + dt.timedelta(hours=b), d) for uid, a, b, d in events)),
+                    newline="")
+    with db.session(write=True) as sess:
+        add_instrument(sess, "TEM-1", harvester="ical", harvester_settings={"path": str(path), "sessions": sessions})
+        if alice:
+            add_person(sess, "alice", email="alice@example.org")
+    return t
+
+
 def _logged(db, start: dt.datetime, end: dt.datetime, **extra) -> None:
     sid = str(uuid.uuid4())
     with db.session(write=True) as sess:
@@ -33,15 +47,8 @@ def _logged(db, start: dt.datetime, end: dt.datetime, **extra) -> None:
 
 
 def test_logged_sessions_take_the_reservation_overlapping_most(db, tmp_path) -> None:
-    now = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-    t = now - dt.timedelta(hours=8)
-    path = tmp_path / "tem.ics"
-    path.write_text(_ics(("short", t, t + dt.timedelta(hours=1), "Consent: yes"),
-                         ("long", t + dt.timedelta(hours=1), t + dt.timedelta(hours=4), "Tilt series"),
-                         ("private", t + dt.timedelta(hours=5), t + dt.timedelta(hours=6), "Consent: no")), newline="")
-    with db.session(write=True) as sess:
-        add_instrument(sess, "TEM-1", harvester="ical", harvester_settings={"path": str(path), "sessions": False})
-        add_person(sess, "alice", email="alice@example.org")
+    t = _instrument_with_feed(db, tmp_path, 8, ("short", 0, 1, "Consent: yes"), ("long", 1, 4, "Tilt series"),
+                              ("private", 5, 6, "Consent: no"))
     _logged(db, t + dt.timedelta(minutes=30), t + dt.timedelta(hours=3))  # 30 min of "short", 2 h of "long"
     _logged(db, t + dt.timedelta(hours=5, minutes=10), t + dt.timedelta(hours=5, minutes=50))
     _logged(db, t + dt.timedelta(hours=3, minutes=5), t + dt.timedelta(hours=3, minutes=50), reservation={"title": "My own title"})
@@ -67,12 +74,7 @@ def test_the_matched_reservation_fills_the_record_header(db, tmp_path) -> None:
     from nexuslims_kernel.db.models import InstrumentSession
     from nexuslims_kernel.records.header import build_header
 
-    t = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=4)
-    path = tmp_path / "tem.ics"
-    path.write_text(_ics(("b1", t, t + dt.timedelta(hours=2), "Samples: Au foil\\nStrain mapping")), newline="")
-    with db.session(write=True) as sess:
-        add_instrument(sess, "TEM-1", harvester="ical", harvester_settings={"path": str(path), "sessions": False})
-        add_person(sess, "alice", email="alice@example.org")
+    t = _instrument_with_feed(db, tmp_path, 4, ("b1", 0, 2, "Samples: Au foil\\nStrain mapping"))
     _logged(db, t + dt.timedelta(minutes=10), t + dt.timedelta(hours=1))
     harvest(db=db)
     with db.session() as sess:
@@ -83,13 +85,8 @@ def test_the_matched_reservation_fills_the_record_header(db, tmp_path) -> None:
 
 
 def test_harvest_loop_runs_until_stopped(db, tmp_path, settings) -> None:
-
-    t = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=4)
-    path = tmp_path / "tem.ics"
-    path.write_text(_ics(("b1", t, t + dt.timedelta(hours=2), "")), newline="")
     db = get_database(settings.db_url)  # the loop opens the settings' database itself
-    with db.session(write=True) as sess:
-        add_instrument(sess, "TEM-1", harvester="ical", harvester_settings={"path": str(path)})
+    _instrument_with_feed(db, tmp_path, 4, ("b1", 0, 2, ""), sessions=True, alice=False)
     stop, lines = threading.Event(), []
     thread = threading.Thread(target=harvest_loop, args=(settings, stop), kwargs={"interval_s": 0.05, "echo": lines.append})
     thread.start()
@@ -109,11 +106,7 @@ def test_harvest_loop_runs_until_stopped(db, tmp_path, settings) -> None:
 def test_an_inferred_session_takes_the_booking_title(db, tmp_path) -> None:
     from nexuslims_kernel.builder.infer import Proposal, create
 
-    t = dt.datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=6)
-    path = tmp_path / "tem.ics"
-    path.write_text(_ics(("b9", t, t + dt.timedelta(hours=2), "Cryo-ET")), newline="")
-    with db.session(write=True) as sess:
-        add_instrument(sess, "TEM-1", harvester="ical", harvester_settings={"path": str(path), "sessions": False})
+    t = _instrument_with_feed(db, tmp_path, 6, ("b9", 0, 2, "Cryo-ET"), alice=False)
     create(db, [Proposal("TEM-1", t + dt.timedelta(minutes=15), t + dt.timedelta(minutes=50), 12, "TEM-1@x")])
     harvest(db=db)
     [s] = sessions(db, "inferred")
