@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import stat
 
+import pytest
 from nxhub_logger import settings as config
 from nxhub_logger.journal import QUEUED, REFUSED, SENT, Journal
 
@@ -69,3 +70,23 @@ def test_bad_config_file_is_a_one_line_error(logger_home) -> None:
             assert words in str(exc) and "\n" not in str(exc)
         else:
             raise AssertionError("no error")
+
+
+def test_token_goes_to_the_os_keyring_when_there_is_one(logger_home, tmp_path, monkeypatch) -> None:
+    keyring = pytest.importorskip("keyring")
+    alt = pytest.importorskip("keyrings.alt.file")
+
+    backend = alt.PlaintextKeyring()  # a real file-backed backend; a desktop has its own (Credential Manager, Keychain, Secret Service)
+    backend.file_path = str(tmp_path / "keyring.cfg")
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    monkeypatch.setenv("NXHUB_LOGGER_KEYRING", "1")
+    try:
+        cfg = config.load()
+        cfg.hub_url = "https://hub.example.org"
+        assert config.save(cfg, "kr-token") == "the system keyring"
+        assert not (logger_home / "token").exists() and "kr-token" not in (logger_home / "config.json").read_text()
+        assert backend.get_password("nxhub-logger", "https://hub.example.org") == "kr-token"
+        assert config.load().token == "kr-token"
+    finally:
+        keyring.set_keyring(previous)

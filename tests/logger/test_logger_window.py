@@ -86,3 +86,19 @@ def test_clock_warning_when_the_pc_clock_is_off() -> None:
     assert "7 min ahead of the hub's" in clock_warning(hub_time.isoformat(), hub_time + dt.timedelta(minutes=7))
     assert "60 min behind the hub's" in clock_warning(hub_time.isoformat(), hub_time - dt.timedelta(hours=1))
     assert clock_warning(None, hub_time) is None
+
+
+def test_start_dialog_offers_each_users_own_projects_when_the_hub_says_which(qtbot) -> None:
+    from nxhub_logger.gui.dialogs import StartDialog
+
+    hub_info = {"users": [{"username": "alice", "display_name": None, "projects": ["catalysis"]},
+                          {"username": "bob", "display_name": "Bob", "projects": ["batteries", "open-lab"]}],
+                "projects": ["batteries", "catalysis", "open-lab"], "reservations": []}
+    dialog = StartDialog(None, hub_info, dt.datetime.now(UTC))
+    qtbot.addWidget(dialog)
+    projects = lambda: [dialog.project.itemText(i) for i in range(1, dialog.project.count())]  # noqa: E731
+    assert projects() == ["batteries", "catalysis", "open-lab"] and dialog.user.currentText() == ""
+    dialog.user.setCurrentIndex(dialog.user.findData("bob"))
+    assert projects() == ["batteries", "open-lab"]
+    dialog.project.setCurrentIndex(1)
+    assert dialog.values()["user"] == "bob" and dialog.values()["project"] == "batteries"

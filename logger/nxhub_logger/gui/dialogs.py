@@ -141,11 +141,13 @@ class StartDialog(QDialog):
         for person in hub_info.get("users") or []:
             label = person["username"] + (f" — {person['display_name']}" if person.get("display_name") else "")
             self.user.addItem(label, person["username"])
+        self.all_projects = list(hub_info.get("projects") or [])
+        # A hub with session rules lists, per user, the projects they may pick.
+        self.projects_of = {p["username"]: p["projects"] for p in hub_info.get("users") or [] if "projects" in p}
         self.project = QComboBox()
         self.project.setEditable(True)
-        self.project.addItem("", None)
-        for name in hub_info.get("projects") or []:
-            self.project.addItem(name, name)
+        self._fill_projects(None)
+        self.user.currentIndexChanged.connect(lambda _i: self._fill_projects(self._value(self.user)))
         self.note = QLineEdit()
         self.note.setPlaceholderText("optional: sample, goal …")
         _row(form, "User", self.user)
@@ -163,6 +165,14 @@ class StartDialog(QDialog):
         start = dt.datetime.fromisoformat(res["start"]).astimezone()
         title = f" “{res['title']}”" if res.get("title") else ""
         return f"Pre-filled from the reservation{title} at {start:%H:%M}."
+
+    def _fill_projects(self, user: str | None) -> None:
+        keep = self.project.currentText()
+        self.project.clear()
+        self.project.addItem("", None)
+        for name in self.projects_of.get(user, self.all_projects) if user else self.all_projects:
+            self.project.addItem(name, name)
+        self.project.setEditText(keep)
 
     def _prefill(self) -> None:
         res = self.reservation or {}
