@@ -242,4 +242,11 @@ def builtin_extractors() -> list[Extractor]:
         _rs("topspin", "topspin", "app5"),
         _rs("image", "image", "png bmp gif jpeg jpg", priority=10),
         FallbackExtractor(),
+        *vendor_plugins(),  # also published as an entry point; listed here so an old install has them too
     ]
+
+
+def vendor_plugins() -> list[Extractor]:
+    from nexuslims_kernel.extract.vendors import plugins
+
+    return plugins()

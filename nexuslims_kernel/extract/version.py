@@ -9,7 +9,8 @@ from __future__ import annotations
 import importlib.metadata
 
 # 2: vendor field tables, naive times in the instrument's zone, date-only / placeholder times
-OUTPUT_REVISION = 2
+# 4: vendor plugins (Tescan, FEI/Thermo, Zeiss Orion TIFF ...): more normalised fields, metadata of cut files
+OUTPUT_REVISION = 4
 
 
 def _build() -> str:
