@@ -138,7 +138,8 @@ def _dataset(index: int, signal: dict[str, Any], result: FileResult, profile: Pr
     if data is None:
         return ds
     try:  # rendering also proves the data is readable (lazy readers only parsed headers)
-        img = render(data, ds.metadata.get("axes", []), ds.dataset_type, size)
+        draw = signal.get("preview")  # a plugin may draw its own (e.g. image + spectrum of a SIMS cube)
+        img = draw(size) if callable(draw) else render(data, ds.metadata.get("axes", []), ds.dataset_type, size)
         if img is not None and preview_dir is not None:
             from nexuslims_kernel.extract.preview import _write
 

@@ -63,7 +63,8 @@ def sniff_delmic(path: Path, head: bytes) -> str | None:
     if not _is_hdf5(head):
         return None
     keys, _ = _h5_keys(path)
-    return "delmic-h5" if any(k.startswith("Acquisition") for k in keys) else None
+    # Delmic numbers its groups (Acquisition0, Acquisition1 ...); Tofwerk's AcquisitionLog is not one
+    return "delmic-h5" if any(k.startswith("Acquisition") and k[len("Acquisition"):].isdigit() for k in keys) else None
 
 
 def sniff_hspy(path: Path, head: bytes) -> str | None:

@@ -187,3 +187,43 @@ def write_orion(path: Path, xml: str = ORION_ZEISS_XML, tag: int = 65000) -> Pat
     """Orion HIM layout: the XML as an ASCII tag (65000 Zeiss, 51023 Fibics)."""
     blob = xml.encode() + b"\x00"
     return write_tiff(path, [(tag, "B", len(blob), blob, True)])
+
+
+def write_tofwerk(path: Path, depth: int = 3, ny: int = 8, nx: int = 10) -> Path:
+    """A peak-integrated fibTOF file in TofDAQ's group layout (small: 3 slices of 8 x 10 pixels, 4 peaks)."""
+    import h5py
+
+    labels = [b"nominal 12", b"Si+", b"O2+", b"Xe+"]
+    masses = [12.0, 27.977, 31.990, 131.904]
+    rng = np.random.default_rng(7)
+    with h5py.File(path, "w") as h5:
+        h5.attrs["TofDAQ Version"] = np.float32(1.99)
+        h5.attrs["NbrWrites"] = np.int32(depth)
+        h5.attrs["NbrSegments"] = np.int32(ny)
+        h5.attrs["NbrPeaks"] = np.int32(len(masses))
+        h5.attrs["IonMode"] = b"positive"
+        h5.attrs["HDF5 File Creation Time"] = b"05.03.2024 14:22:10"
+        h5.attrs["DAQ Hardware"] = b"Cronologic Ndigo6G"
+        fs = h5.create_group("FullSpectra")
+        fs.attrs["MassCalibMode"] = np.int32(0)
+        fs.attrs["SampleInterval"] = np.float64(1.25e-10)
+        fs.create_dataset("MassAxis", data=np.linspace(0.5, 140, 2000, dtype=np.float32))
+        h5.create_group("TimingData").attrs["TofPeriod"] = np.int32(9000)
+        log = np.array([(0, b"2024-03-05T14:22:10+01:00", b"acquisition started")],
+                       dtype=[("timestamp", "<u8"), ("timestring", "S26"), ("logtext", "S256")])
+        h5.create_group("AcquisitionLog").create_dataset("Log", data=log)
+        pd = h5.create_group("PeakData")
+        table = np.array([(lab, m, m - 0.3, m + 0.3) for lab, m in zip(labels, masses)],
+                         dtype=[("label", "S64"), ("mass", "<f4"), ("lower integration limit", "<f4"),
+                                ("upper integration limit", "<f4")])
+        pd.create_dataset("PeakTable", data=table)
+        counts = rng.poisson(5.0, size=(depth, ny, nx, len(masses))).astype(np.float32)
+        counts[:, : ny // 2, :, 1] += 40  # a silicon-rich half, so the total-ion image has contrast
+        pd.create_dataset("PeakData", data=counts, chunks=(1, ny, nx, len(masses)))
+        fib = h5.create_group("FIBParams")
+        fib.attrs["FibHardware"] = b"Tescan"
+        fib.attrs["Voltage"] = np.float64(30000.0)
+        fib.attrs["Current"] = np.float64(1.0e-9)
+        fib.attrs["ViewField"] = np.float64(0.05)
+        h5.create_group("FIBImages").create_dataset("0000", data=gradient((16, 20), "uint8"))
+    return path

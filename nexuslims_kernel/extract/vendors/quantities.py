@@ -30,7 +30,7 @@ TARGET_UNITS: dict[str, str] = {
     "working_distance": "mm", "field_of_view": "µm", "scan_rotation": "deg", "magnification": "",
     "x": "mm", "y": "mm", "z": "mm", "alpha": "deg", "beta": "deg", "rotation": "deg",
 }
-TEXT_FIELDS = {"microscope", "operator", "detector", "ion_species", "imaging_mode", "software"}
+TEXT_FIELDS = {"microscope", "operator", "detector", "ion_species", "ion_polarity", "imaging_mode", "software"}
 
 Spec = tuple[str, str | None]  # (vendor key, unit the vendor writes it in)
 _NUMBER = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\S*)\s*$")
