@@ -17,7 +17,8 @@ def plugins() -> list[Extractor]:
     from nexuslims_kernel.extract.vendors.fei import FeiTiffExtractor
     from nexuslims_kernel.extract.vendors.orion import OrionFibicsTiffExtractor, OrionZeissTiffExtractor
     from nexuslims_kernel.extract.vendors.tescan import TescanTiffExtractor
+    from nexuslims_kernel.extract.vendors.tia_ser import LoneSerExtractor
     from nexuslims_kernel.extract.vendors.tofwerk import TofwerkSimsExtractor
 
     return [TescanTiffExtractor(), FeiTiffExtractor(), OrionZeissTiffExtractor(), OrionFibicsTiffExtractor(),
-            TofwerkSimsExtractor()]
+            TofwerkSimsExtractor(), LoneSerExtractor()]
