@@ -68,68 +68,31 @@ def truncate(path: Path, out: Path, keep: float = 0.5) -> Path:
     return out
 
 
-FEI_TEXT = """[User]
-Date=03/05/2024
-Time=02:22:10 PM
-User=bob
+def ini(sections: dict[str, dict[str, object]]) -> str:
+    """INI text the way FEI writes it: ``[Section]`` then ``Key=value`` lines."""
+    return "".join(f"[{name}]\n" + "".join(f"{k}={v}\n" for k, v in keys.items()) + "\n"
+                   for name, keys in sections.items())
 
-[System]
-Type=DualBeam
-SystemType=Helios 5 UX
-Software=21.3.0
 
-[Beam]
-HV=15000
-ScanRotation=0.2181661565
+FEI_TEXT = ini({
+    "User": {"Date": "03/05/2024", "Time": "02:22:10 PM", "User": "bob"},
+    "System": {"Type": "DualBeam", "SystemType": "Helios 5 UX", "Software": "21.3.0"},
+    "Beam": {"HV": 15000, "ScanRotation": 0.2181661565},
+    "EBeam": {"HV": 15000, "BeamCurrent": "1.0e-10", "EmissionCurrent": 0.000185, "WD": 0.00412},
+    "Scan": {"Dwelltime": "3e-06", "PixelWidth": "4.6875e-09", "PixelHeight": "4.6875e-09", "HorFieldsize": "4.5e-07"},
+    "Stage": {"StageX": 0.00351, "StageY": -0.00122, "StageZ": 0.0301, "StageR": 0.5235988, "StageT": 0.9075712,
+              "WorkingDistance": 0.00412},
+    "Detectors": {"Number": 1, "Name": "ETD", "Mode": "SE"},
+})
 
-[EBeam]
-HV=15000
-BeamCurrent=1.0e-10
-EmissionCurrent=0.000185
-WD=0.00412
-
-[Scan]
-Dwelltime=3e-06
-PixelWidth=4.6875e-09
-PixelHeight=4.6875e-09
-HorFieldsize=4.5e-07
-
-[Stage]
-StageX=0.00351
-StageY=-0.00122
-StageZ=0.0301
-StageR=0.5235988
-StageT=0.9075712
-WorkingDistance=0.00412
-
-[Detectors]
-Number=1
-Name=ETD
-Mode=SE
-"""
-
-TITAN_TEXT = """[User]
-Date=11/21/2023
-Time=09:14:02 AM
-User=supervisor
-
-[System]
-Type=TEM
-SystemType=Titan
-
-[Beam]
-HV=300000
-
-[Stage]
-StageX=1.2e-05
-StageY=-4.5e-05
-StageZ=-2.1e-06
-StageA=0.2617994
-StageB=0
-
-[Detectors]
-Name=BM-Ceta
-"""
+# A Titan TEM's TIFF export: same tag, TEM stage (alpha/beta tilt in radians), no scan section.
+TITAN_TEXT = ini({
+    "User": {"Date": "11/21/2023", "Time": "09:14:02 AM", "User": "supervisor"},
+    "System": {"Type": "TEM", "SystemType": "Titan"},
+    "Beam": {"HV": 300000},
+    "Stage": {"StageX": 1.2e-05, "StageY": -4.5e-05, "StageZ": -2.1e-06, "StageA": 0.2617994, "StageB": 0},
+    "Detectors": {"Name": "BM-Ceta"},
+})
 
 
 def write_fei(path: Path, text: str = FEI_TEXT) -> Path:

@@ -45,6 +45,8 @@ class FeiTiffExtractor(VendorTiffExtractor):
     label = "tif-fei"
     metadata_key = "fei_metadata"
     table = FEI
+    time_keys = ("User.Date", "User.Time")
+    pixel_keys = ("Scan.PixelWidth", "Scan.PixelHeight")
 
     def accepts(self, value: Any) -> bool:
         return isinstance(value, bytes) and b"[" in value[:4096]
@@ -52,16 +54,3 @@ class FeiTiffExtractor(VendorTiffExtractor):
     def parse(self, value: Any) -> tuple[dict[str, Any], list[str]]:
         raw, skipped = parse_ini(decode(value))
         return raw, [f"{skipped} unreadable line(s) in the FEI metadata were skipped"] if skipped else []
-
-    def when(self, raw: dict[str, Any]) -> tuple[str | None, str | None]:
-        user = raw.get("User") or {}
-        return user.get("Date"), user.get("Time")
-
-    def pixel_size(self, raw: dict[str, Any], fields: dict[str, Any]) -> tuple[float, float] | None:
-        scan = raw.get("Scan") or raw.get("EScan") or {}
-        try:
-            x = abs(float(scan["PixelWidth"]))
-            y = abs(float(scan.get("PixelHeight", x)))
-        except (KeyError, ValueError):
-            return None
-        return (x, y) if x > 0 and y > 0 else None

@@ -118,14 +118,7 @@ class OrionZeissTiffExtractor(_OrionTiff):
     metadata_key = "orion_metadata"
     table = ORION_ZEISS
     root_tag = "ImageTags"
-
-    def when(self, raw: dict[str, Any]) -> tuple[str | None, str | None]:
-        stamp = raw.get("TimeStamp")
-        text = stamp[0] if isinstance(stamp, tuple) else None
-        if not text:
-            return None, None
-        date, _, clock = text.replace("T", " ").partition(" ")
-        return date, clock or None
+    time_keys = ("TimeStamp",)
 
 
 class OrionFibicsTiffExtractor(_OrionTiff):
@@ -135,11 +128,4 @@ class OrionFibicsTiffExtractor(_OrionTiff):
     metadata_key = "fibics_metadata"
     table = ORION_FIBICS
     root_tag = "Fibics"
-
-    def when(self, raw: dict[str, Any]) -> tuple[str | None, str | None]:
-        stamp = (raw.get("Application") or {}).get("Date")
-        text = stamp[0] if isinstance(stamp, tuple) else None
-        if not text:
-            return None, None
-        date, _, clock = text.partition(" ")
-        return date, clock or None
+    time_keys = ("Application.Date",)

@@ -65,6 +65,8 @@ class TescanTiffExtractor(VendorTiffExtractor):
     label = "tif-tescan"
     metadata_key = "tescan_metadata"
     table = TESCAN
+    time_keys = ("MAIN.Date", "MAIN.Time")
+    pixel_keys = ("MAIN.PixelSizeX", "MAIN.PixelSizeY")
 
     def accepts(self, value: Any) -> bool:
         return b"PixelSizeX=" in (value if isinstance(value, bytes) else str(value).encode("latin-1", "replace"))
@@ -84,19 +86,6 @@ class TescanTiffExtractor(VendorTiffExtractor):
             raw, skipped = parse_ini(decode(data), "MAIN")
         warnings = [f"{skipped} unreadable line(s) in the Tescan header were skipped"] if skipped else []
         return raw, warnings
-
-    def when(self, raw: dict[str, Any]) -> tuple[str | None, str | None]:
-        main = raw.get("MAIN") or {}
-        return main.get("Date"), main.get("Time")
-
-    def pixel_size(self, raw: dict[str, Any], fields: dict[str, Any]) -> tuple[float, float] | None:
-        main = raw.get("MAIN") or {}
-        try:
-            x = abs(float(main["PixelSizeX"]))
-            y = abs(float(main.get("PixelSizeY", x)))
-        except (KeyError, ValueError):
-            return None
-        return (x, y) if x > 0 and y > 0 else None
 
     def extra_fields(self, raw: dict[str, Any], fields: dict[str, Any], shape: tuple[int, ...]) -> None:
         pixel = self.pixel_size(raw, fields)

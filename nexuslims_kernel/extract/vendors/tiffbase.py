@@ -89,6 +89,8 @@ class VendorTiffExtractor(Extractor):
     label: str = "tif"
     metadata_key: str = "vendor_metadata"
     table: dict[str, list[Spec]] = {}
+    time_keys: tuple[str, ...] = ()  # (date key, time key) or (date-time key,)
+    pixel_keys: tuple[str, str] | None = None  # (x, y) pixel size keys, in metres
 
     def accepts(self, value: Any) -> bool:
         return True
@@ -101,11 +103,25 @@ class VendorTiffExtractor(Extractor):
         return dotted(raw, key)
 
     def pixel_size(self, raw: dict[str, Any], fields: dict[str, Any]) -> tuple[float, float] | None:
-        """(x, y) pixel size in metres, when the vendor records it."""
-        return None
+        """(x, y) pixel size in metres from ``pixel_keys`` (y defaults to x), when the vendor records it."""
+        if not self.pixel_keys:
+            return None
+        try:
+            x = abs(float(self.getter(raw, self.pixel_keys[0])))
+            y = abs(float(self.getter(raw, self.pixel_keys[1]) or x))
+        except (TypeError, ValueError):
+            return None
+        return (x, y) if x > 0 and y > 0 else None
 
     def when(self, raw: dict[str, Any]) -> tuple[str | None, str | None]:
-        """(date, time) of the acquisition as the vendor writes them (ISO or US dates), if any."""
+        """(date, time) of the acquisition from ``time_keys``: (date key, time key) or (one stamp key,)."""
+        found = [self.getter(raw, key) for key in self.time_keys]
+        values = [str(v[0] if isinstance(v, tuple) else v).strip() if v not in (None, "") else "" for v in found]
+        if len(values) == 1 and values[0]:
+            date, _, clock = values[0].replace("T", " ").partition(" ")
+            return date, clock.strip() or None
+        if len(values) == 2 and values[0]:
+            return values[0], values[1] or None
         return None, None
 
     def extra_fields(self, raw: dict[str, Any], fields: dict[str, Any], shape: tuple[int, ...]) -> None:
