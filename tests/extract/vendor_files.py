@@ -190,3 +190,21 @@ def write_tofwerk(path: Path, depth: int = 3, ny: int = 8, nx: int = 10) -> Path
         fib.attrs["ViewField"] = np.float64(0.05)
         h5.create_group("FIBImages").create_dataset("0000", data=gradient((16, 20), "uint8"))
     return path
+
+
+def write_ser(path: Path, when: int = 1709648530, shape: tuple[int, int] = (12, 16), pixel: float = 2e-10) -> Path:
+    """A TIA series of one 2-D element (version 0x0210): header, one dimension, offset arrays, element, time tag."""
+    desc, units = b"Number", b""
+    header = struct.pack("<HHHIIIII", 0x4949, 0x0197, 0x0210, 0x4122, 0x4152, 1, 1, 0)  # offset patched below
+    header += struct.pack("<I", 1)  # NumberDimensions
+    header += struct.pack("<IddI", 1, 0.0, 1.0, 0) + struct.pack("<I", len(desc)) + desc
+    header += struct.pack("<I", len(units)) + units
+    offsets_at = len(header)
+    data_at = offsets_at + 8
+    image = gradient(shape, "uint16")
+    element = struct.pack("<ddIddIHII", 0.0, pixel, 0, 0.0, pixel, 0, 2, shape[1], shape[0]) + image.tobytes()
+    tag_at = data_at + len(element)
+    header = header[:22] + struct.pack("<I", offsets_at) + header[26:]
+    body = header + struct.pack("<II", data_at, tag_at) + element + struct.pack("<HHI", 0x4152, 0, when)
+    path.write_bytes(body)
+    return path
