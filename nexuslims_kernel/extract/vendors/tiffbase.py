@@ -11,6 +11,7 @@ dataset keeps its type and shape, gets no preview, and says why in a warning.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +21,45 @@ from nexuslims_kernel.extract.vendors.quantities import Spec, dotted, normalised
 TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
+VENDOR_TAGS = (34682, 50431, 51023, 65000)  # FEI/Thermo, Tescan, Fibics, Zeiss Orion
+
+
 def tag_value(path: Path, code: int) -> Any:
-    """The value of tag ``code`` on the first page, or None (header only, no pixels read)."""
+    """The value of tag ``code`` on the first page, or None (header only, no pixels read).
+
+    The vendor tags of a file are read once and cached by (path, size, mtime): every vendor
+    plugin sniffs each TIFF, and the winner reads its tag again.
+    """
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if code not in VENDOR_TAGS:  # a third-party plugin's tag
+        return _read_tags(os.fspath(path), (code,)).get(code)
+    return _vendor_tags(os.fspath(path), st.st_size, st.st_mtime_ns).get(code)
+
+
+@lru_cache(maxsize=8)
+def _vendor_tags(path: str, size: int, mtime_ns: int) -> dict[int, Any]:
+    return _read_tags(path, VENDOR_TAGS)
+
+
+def _read_tags(path: str, codes: tuple[int, ...]) -> dict[int, Any]:
     import tifffile
 
+    out: dict[int, Any] = {}
     with tifffile.TiffFile(path) as tif:
-        tag = tif.pages.first.tags.get(code)
-        if tag is None:
-            return None
-        if tag.dtype in (1, 2, 6, 7):  # bytes as written, not tifffile's interpretation (it may refuse edited text)
-            tif.filehandle.seek(tag.valueoffset)
-            return tif.filehandle.read(tag.count)
-        return tag.value
+        tags = tif.pages.first.tags
+        for code in codes:
+            tag = tags.get(code)
+            if tag is None:
+                continue
+            if tag.dtype in (1, 2, 6, 7):  # bytes as written, not tifffile's interpretation (it may refuse edits)
+                tif.filehandle.seek(tag.valueoffset)
+                out[code] = tif.filehandle.read(tag.count)
+            else:
+                out[code] = tag.value
+    return out
 
 
 def _layout(path: Path) -> tuple[tuple[int, ...], str | None]:
