@@ -41,6 +41,21 @@ def test_raw_event_list_files_stay_with_rosettasciio(tmp_path):
     assert "tofwerk-sims" not in [label for _, label in REGISTRY.candidates(path)]
 
 
+def test_file_without_fib_parameters_or_log_keeps_type_and_says_what_is_missing(tmp_path):
+    import h5py
+
+    path = write_tofwerk(tmp_path / "edited.h5")
+    with h5py.File(path, "a") as h5:
+        del h5["FIBParams"]
+        del h5["AcquisitionLog/Log"]
+    res = extract_file(path, preview_dir=tmp_path / "pv")
+    (ds,) = res.datasets
+    assert res.error is None and ds.dataset_type == "SpectrumImage" and ds.preview
+    assert "acceleration_voltage" not in ds.metadata and ds.metadata["ion_species"][1] == "Si+"
+    assert any("no FIBParams group" in w for w in ds.warnings)
+    assert any("no readable AcquisitionLog" in w for w in ds.warnings)
+
+
 def test_truncated_tofwerk_file_is_a_clear_error(tmp_path):
     cut = truncate(write_tofwerk(tmp_path / "whole.h5"), tmp_path / "cut.h5", 0.5)
     res = extract_file(cut, preview_dir=tmp_path / "pv")

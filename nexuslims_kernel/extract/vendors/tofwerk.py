@@ -108,8 +108,12 @@ class TofwerkSimsExtractor(Extractor):
         general: dict[str, Any] = {"title": path.stem}
         if date:
             general.update({"date": date, "time": clock, **({"time_zone": zone} if zone else {})})
+        warnings = [] if "FIBParams" in h5 else ["no FIBParams group: FIB voltage, current and pixel size unknown"]
+        if not date:
+            warnings.append("no readable AcquisitionLog entry: acquisition time not in the file")
         return [{
             "data": data, "axes": axes, "original_metadata": {"tofwerk": raw}, "normalised": fields,
+            "warnings": warnings,
             "metadata": {"General": general, "Signal": {"signal_type": "FIB-SIMS"}},
             "preview": lambda size: sims_preview(data, masses, size), "_h5": h5,
         }]
