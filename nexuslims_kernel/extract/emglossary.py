@@ -1,9 +1,12 @@
 """EM Glossary terms of the normalised fields: one table, field name -> EMG id.
 
-Only ids confirmed by two independent public sources are listed (the NeXus NXem
-base classes' "related to term ... of the EMglossary standard" links and
-NexusLIMS 2.3's field reference); fields the glossary has no verified term for
-(magnification, field of view, detector, stage position, exposure time ...)
+Sources: the NeXus NXem base classes' "related to term ... of the EMglossary
+standard" links (acceleration voltage, camera length, convergence angle, dwell
+time, working distance) and NexusLIMS 2.3's field reference, which also gives
+beam current and emission current. Emission current is the least certain: the
+NeXus links give EMG_00000025 to both extraction voltage and emission current,
+and NexusLIMS 2.2 named EMG_00000031. Fields the glossary has no verified term
+for (magnification, field of view, detector, stage position, exposure time ...)
 are left out rather than guessed. ``acquisition_time`` is *not* mapped: ours is
 a date-time, the glossary's Acquisition Time is a duration.
 """
