@@ -114,7 +114,9 @@ def _dataset(index: int, signal: dict[str, Any], result: FileResult, profile: Pr
     from nexuslims_kernel.extract.sanitize import jsonable
 
     data = signal.get("data")
-    ds = DatasetResult(index=index, shape=[int(n) for n in getattr(data, "shape", ())], dtype=_dtype_name(data))
+    # a plugin that could read the metadata but not the pixels gives data None with the axes it knows
+    shape = getattr(data, "shape", None) or [a.get("size", 0) for a in signal.get("axes") or []]
+    ds = DatasetResult(index=index, shape=[int(n) for n in shape], dtype=_dtype_name(data))
     try:
         metadata, kind, warnings = normalise(signal, mtime=result.mtime, profile_tz=profile.timezone if profile else None,
                                                fmt=result.format)
@@ -127,7 +129,7 @@ def _dataset(index: int, signal: dict[str, Any], result: FileResult, profile: Pr
         if profile is not None:
             metadata = profile.apply(metadata)
         ds.metadata, ds.warnings = metadata, warnings
-        ds.dataset_type = "Unknown" if data is None else kind
+        ds.dataset_type = "Unknown" if data is None and not signal.get("axes") else kind
         ds.name = str(metadata.get("title") or Path(result.path).stem)
         ds.raw_metadata = jsonable(signal.get("original_metadata") or {})
     except Exception as exc:
@@ -136,7 +138,8 @@ def _dataset(index: int, signal: dict[str, Any], result: FileResult, profile: Pr
     if data is None:
         return ds
     try:  # rendering also proves the data is readable (lazy readers only parsed headers)
-        img = render(data, ds.metadata.get("axes", []), ds.dataset_type, size)
+        draw = signal.get("preview")  # a plugin may draw its own (e.g. image + spectrum of a SIMS cube)
+        img = draw(size) if callable(draw) else render(data, ds.metadata.get("axes", []), ds.dataset_type, size)
         if img is not None and preview_dir is not None:
             from nexuslims_kernel.extract.preview import _write
 

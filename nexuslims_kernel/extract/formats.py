@@ -63,7 +63,8 @@ def sniff_delmic(path: Path, head: bytes) -> str | None:
     if not _is_hdf5(head):
         return None
     keys, _ = _h5_keys(path)
-    return "delmic-h5" if any(k.startswith("Acquisition") for k in keys) else None
+    # Delmic numbers its groups (Acquisition0, Acquisition1 ...); Tofwerk's AcquisitionLog is not one
+    return "delmic-h5" if any(k.startswith("Acquisition") and k[len("Acquisition"):].isdigit() for k in keys) else None
 
 
 def sniff_hspy(path: Path, head: bytes) -> str | None:
@@ -242,4 +243,11 @@ def builtin_extractors() -> list[Extractor]:
         _rs("topspin", "topspin", "app5"),
         _rs("image", "image", "png bmp gif jpeg jpg", priority=10),
         FallbackExtractor(),
+        *vendor_plugins(),  # also published as an entry point; listed here so an old install has them too
     ]
+
+
+def vendor_plugins() -> list[Extractor]:
+    from nexuslims_kernel.extract.vendors import plugins
+
+    return plugins()

@@ -158,6 +158,8 @@ def normalise(signal: dict[str, Any], *, mtime: float | None, profile_tz: str | 
     out["acquisition_time"] = when
     out["acquisition_time_source"] = source
     vendor = vendor_values(fmt or "", raw)
+    vendor.update(signal.get("normalised") or {})  # fields a vendor plugin already normalised win
+    warnings = [*warnings, *(signal.get("warnings") or [])]
     out.update(vendor)
 
     microscope = inst.get("microscope") or find_raw(raw, INSTRUMENT_KEYS)
@@ -172,7 +174,7 @@ def normalise(signal: dict[str, Any], *, mtime: float | None, profile_tz: str | 
     out.update({k: v for k, v in mapped.items() if k not in vendor})
     stage: dict[str, Any] = {}
     _copy_quantities(inst.get("Stage") or {}, _STAGE_FIELDS, stage)
-    if stage:
+    if stage and "stage_position" not in vendor:
         out["stage_position"] = stage
     if inst.get("acquisition_mode"):
         out["acquisition_mode"] = str(inst["acquisition_mode"])

@@ -10,7 +10,8 @@ import importlib.metadata
 
 # 2: vendor field tables, naive times in the instrument's zone, date-only / placeholder times
 # 3: the instrument's own zone reaches builds; floats rounded to the precision the file carries
-OUTPUT_REVISION = 3
+# 4: vendor plugins (Tescan, FEI/Thermo, Zeiss Orion TIFF ...): more normalised fields, metadata of cut files
+OUTPUT_REVISION = 4
 
 
 def _build() -> str:

@@ -15,7 +15,9 @@ The JSON form (``to_json``) is the record's complete, stable public shape
   (normalised, complete), "unique_metadata" (flat, minus the setup),
   "raw_metadata", "preview" (relative to the previews root), "companions",
   "warnings", "error", "sha256"}``; ``sha256`` is the file's checksum recorded by
-  the build worker (None if not recorded or the file changed since).
+  the build worker (None if not recorded or the file changed since);
+  ``glossary_terms`` lists the normalised fields that have an EM Glossary term as
+  schema.org ``PropertyValue`` dicts (``propertyID`` = the term's IRI).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from nexuslims_kernel.db.models import Activity, Dataset, Record
 from nexuslims_kernel.errors import NotFoundError
+from nexuslims_kernel.extract.emglossary import glossary_properties
 from nexuslims_kernel.files.lookup import indexed_by_relpath
 from nexuslims_kernel.records.params import unique_parameters
 
@@ -86,6 +89,7 @@ def _dataset(ds: Dataset, setup: dict[str, Any], sums: dict[str, str]) -> dict[s
         "warnings": list(ds.warnings or []),
         "error": ds.error,
         "sha256": sums.get(ds.relpath),
+        "glossary_terms": glossary_properties(ds.meta or {}),
     }
 
 

@@ -79,7 +79,11 @@ def test_json_is_complete_and_round_trips(db, tmp_path):
         "warnings",
         "error",
         "sha256",  # added within nxhub-record/1 (additive): None until the build records it
+        "glossary_terms",  # additive too: EM Glossary ids of the normalised fields
     }
+    assert ds["glossary_terms"] == [{
+        "@type": "PropertyValue", "name": "acceleration_voltage", "alternateName": "Acceleration Voltage",
+        "propertyID": "https://purls.helmholtz-metadaten.de/emg/EMG_00000004", "value": 300, "unitText": "kV"}]
     assert ds["metadata"]["detector"] == HOSTILE and ds["unique_metadata"] == {
         "acquisition_time": ds["metadata"]["acquisition_time"],
         "acquisition_time_source": "file",
@@ -118,6 +122,13 @@ def test_rocrate_lists_root_files_and_previews_that_are_present(db, tmp_path):
     assert any(e["@type"] == "IndividualProduct" and e["name"] == "Test-TEM (Titan)" for e in crate["@graph"])
     actions = [e for e in crate["@graph"] if e["@type"] == "CreateAction"]
     assert [len(a["result"]) for a in actions] == [2, 2]
+    # Each dataset's glossary fields: a PropertyValue whose propertyID is the DefinedTerm's @id.
+    term = graph["https://purls.helmholtz-metadaten.de/emg/EMG_00000004"]
+    assert term["@type"] == "DefinedTerm" and term["termCode"] == "EMG_00000004"
+    for f in files:
+        (ref,) = f["variableMeasured"]
+        value = graph[ref["@id"]]
+        assert value["propertyID"] == term["@id"] and value["value"] == 300 and value["unitText"] == "kV"
     # The record inside the crate is the JSON export, hostile text intact.
     assert json.loads(zf.read("record.json")) == to_json(rec)
     assert b"&lt;script&gt;" in zf.read("record.xml")

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from nexuslims_kernel.extract.emglossary import EMG_BASE, glossary_properties
 from nexuslims_kernel.records.exporters.spec import ExporterSpec, as_json
 from nexuslims_kernel.records.exporters.xml import to_xml
 
@@ -132,6 +133,9 @@ def _dataset_entity(crate: _Crate, ds: Mapping[str, Any], previews_root: Path, s
     rel = _safe_relpath(ds.get("relpath"))
     src = _inside(store_root, rel)
     entity["@id"] = f"data/{rel}" if src is not None else f"#dataset-{ds['id']}"
+    measured = _glossary_values(crate, ds)
+    if measured:
+        entity["variableMeasured"] = measured
     if src is not None:
         if entity["@id"] not in crate.ids:
             size = _copy(crate.zf, src, entity["@id"])
@@ -149,6 +153,19 @@ def _dataset_entity(crate: _Crate, ds: Mapping[str, Any], previews_root: Path, s
         entity["thumbnail"] = {"@id": crate.add_file(psrc, f"previews/{prel}", encodingFormat=media)}
     crate.describe(entity)
     return entity["@id"]
+
+
+def _glossary_values(crate: _Crate, ds: Mapping[str, Any]) -> list[dict[str, str]]:
+    """One PropertyValue per normalised field with an EM Glossary term, linked to a DefinedTerm (``@id`` = IRI)."""
+    refs = []
+    for prop in glossary_properties(ds.get("metadata") or {}):
+        iri = prop["propertyID"]
+        crate.describe({"@id": iri, "@type": "DefinedTerm", "name": prop["alternateName"],
+                        "termCode": iri.rsplit("/", 1)[-1], "inDefinedTermSet": {"@id": EMG_BASE}})
+        value_id = f"#dataset-{ds['id']}-{prop['name']}"
+        crate.describe({**prop, "@id": value_id, "valueReference": {"@id": iri}})
+        refs.append({"@id": value_id})
+    return refs
 
 
 def _root(data: Mapping[str, Any], crate: _Crate, people: list[dict[str, Any]], when: dt.datetime) -> dict[str, Any]:
