@@ -31,7 +31,8 @@ run: venv $(NODE_STAMP)
 
 ## Run the whole test suite (SQLite and a real PostgreSQL; the EM corpus from ../shared when present)
 test: venv $(NODE_STAMP) lint
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	@sh tests/pages/ensure_chromium.sh
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 ## Benchmarks against NexusLIMS 2.8.0 and fixed goals, printing ratios measured in the same run
 bench: venv

@@ -27,6 +27,7 @@ RUNS: list[tuple[str, list[str], list[str]]] = [
     ("bench_build.py", [], ["--files", "200000", "--tree", "20000"]),
     ("bench_api.py", ["--sessions", "50000", "--datasets", "1000000", "--zip-gb", "2", "--processes", "2"],
      ["--sessions", "5000", "--datasets", "100000", "--zip-gb", "0.5", "--processes", "2"]),
+    ("bench_pages.py", ["--datasets", "1000000", "--pg"], ["--datasets", "100000", "--rounds", "3"]),
     ("bench_hub.py", [], []),
 ]
 

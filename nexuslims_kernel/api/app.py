@@ -13,7 +13,7 @@ from typing import Any
 import tornado.httpserver
 import tornado.web
 
-from nexuslims_kernel.api import admin, files, logger, record_parts, records, zips
+from nexuslims_kernel.api import admin, admin_stats, files, logger, record_parts, records, zips
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
 from nexuslims_kernel.api.context import ApiContext
@@ -84,6 +84,7 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/datasets/{ID}", records.DatasetHandler),
         (rf"{api}/datasets/{ID}/file", files.DatasetFileHandler),
         (rf"{api}/datasets/{ID}/preview", files.PreviewHandler),
+        (rf"{api}/admin/stats", admin_stats.StatsHandler),
         (rf"{api}/admin/(instruments|users|groups)", admin.CollectionHandler),
         (rf"{api}/admin/(instruments|users){'/'}{NAME}", admin.CollectionHandler),
         (rf"{api}/admin/groups/{NAME}/members/{NAME}", admin.MembershipHandler),

@@ -13,10 +13,18 @@ from collections.abc import Mapping
 from nexuslims_kernel.catalog.cache import FileCache
 from nexuslims_kernel.catalog.client import ApiClient, CatalogError, discover
 from nexuslims_kernel.catalog.entries import Activity, Dataset, Record, RecordCatalog
-from nexuslims_kernel.catalog.reader import HyperSpyReader, NexusDataset
 
 __all__ = ["Activity", "CatalogError", "Dataset", "FileCache", "HyperSpyReader", "NexusDataset", "Record", "RecordCatalog",
            "open_catalog"]
+
+
+def __getattr__(name: str):
+    """The Intake reader and data type, imported (with intake) only when asked for."""
+    if name in ("HyperSpyReader", "NexusDataset"):
+        from nexuslims_kernel.catalog import reader
+
+        return getattr(reader, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _stores_from_env() -> dict[str, str]:

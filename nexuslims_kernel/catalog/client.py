@@ -22,7 +22,7 @@ class CatalogError(RuntimeError):
     """The API refused or failed a request; the message is the API's one-line error."""
 
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(f"{status}: {message}")
+        super().__init__(f"{status}: {message}" if status else message)
         self.status = status
 
 

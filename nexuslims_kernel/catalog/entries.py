@@ -7,12 +7,14 @@ import os
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nexuslims_kernel.catalog import html as h
 from nexuslims_kernel.catalog.cache import FileCache
 from nexuslims_kernel.catalog.client import ApiClient, CatalogError
-from nexuslims_kernel.catalog.reader import HyperSpyReader, NexusDataset
+
+if TYPE_CHECKING:  # intake is imported on first read(), not by pages that only browse
+    from nexuslims_kernel.catalog.reader import HyperSpyReader, NexusDataset
 
 PAGE = 100
 #: search() keyword -> API query parameter
@@ -65,6 +67,8 @@ class Dataset:
     @property
     def data(self) -> NexusDataset:
         """The Intake 2 data description of this dataset."""
+        from nexuslims_kernel.catalog.reader import NexusDataset
+
         return NexusDataset(
             api=self._ctx.client.root, record_id=self.record.id, dataset_id=self.id, relpath=self.item["relpath"],
             signal_index=self.item.get("signal_index") or 0, companions=self.item.get("companions"),
@@ -75,6 +79,8 @@ class Dataset:
 
     @property
     def reader(self) -> HyperSpyReader:
+        from nexuslims_kernel.catalog.reader import HyperSpyReader
+
         return HyperSpyReader(self.data)
 
     def read(self, lazy: bool = True, **kwargs: Any) -> Any:

@@ -75,7 +75,12 @@ class HyperSpyReader(BaseReader):
         path = data.local_path() or self.fetch(data, cache, client)
         import hyperspy.api as hs
 
-        signals = hs.load(str(path), lazy=lazy, **kwargs)
+        try:
+            signals = hs.load(str(path), lazy=lazy, **kwargs)
+        except Exception:
+            if not lazy:
+                raise
+            signals = hs.load(str(path), lazy=False, **kwargs)  # some readers (.msa, .elid, Delmic…) cannot be lazy
         if isinstance(signals, list):
             return signals[min(data.signal_index, len(signals) - 1)]
         return signals
@@ -83,12 +88,12 @@ class HyperSpyReader(BaseReader):
     @staticmethod
     def fetch(data: NexusDataset, cache: FileCache | None = None, client: ApiClient | None = None) -> Path:
         """The file (with its companions) in the local cache, streamed from the API once (with ``client``'s token)."""
-        client = client or env_client(data.api)
 
-        def stream(rel: str):
+        def stream(rel: str):  # only called on a cache miss: a cached file needs no API at all
+            api = client or env_client(data.api)
             if rel == data.relpath:
-                return client.stream(f"/datasets/{data.dataset_id}/file")
-            return client.stream(f"/records/{data.record_id}/files/{urllib.parse.quote(rel, safe='/')}")
+                return api.stream(f"/datasets/{data.dataset_id}/file")
+            return api.stream(f"/records/{data.record_id}/files/{urllib.parse.quote(rel, safe='/')}")
 
         entry = (cache or FileCache()).get(data.cache_key(), [data.relpath, *data.companions], stream)
         return entry.joinpath(*safe_relpath(data.relpath).parts)

@@ -34,9 +34,9 @@ class BrowsePage:
                              continuous_update=True, layout=W.Layout(width="100%"))
         self.search.add_class("nx-search")
         self.search.observe(self._on_search, "value")
-        self.date_from = W.Text(value=self.params.get("from", ""), placeholder="from YYYY-MM-DD", continuous_update=False,
+        self.date_from = W.Text(value=self.params.get("from", ""), placeholder="from 2026-01-31", tooltip="first day, YYYY-MM-DD", continuous_update=False,
                                 layout=W.Layout(width="112px"))
-        self.date_to = W.Text(value=self.params.get("to", ""), placeholder="to YYYY-MM-DD", continuous_update=False,
+        self.date_to = W.Text(value=self.params.get("to", ""), placeholder="to 2026-12-31", tooltip="last day, YYYY-MM-DD", continuous_update=False,
                               layout=W.Layout(width="112px"))
         for box, key in ((self.date_from, "from"), (self.date_to, "to")):
             box.observe(lambda ch, key=key: self._set(key, ch["new"].strip()), "value")
@@ -79,13 +79,9 @@ class BrowsePage:
         self.refresh()
 
     def _clear(self) -> None:
-        self.params = {}
+        self.params = {}  # emptied first, so the boxes' own change events below find nothing to change
         for box in (self.search, self.date_from, self.date_to):
-            box.unobserve_all("value")
             box.value = ""
-        self.search.observe(self._on_search, "value")
-        for box, key in ((self.date_from, "from"), (self.date_to, "to")):
-            box.observe(lambda ch, key=key: self._set(key, ch["new"].strip()), "value")
         self.refresh()
 
     def _turn(self, step: int) -> None:

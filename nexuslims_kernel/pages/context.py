@@ -19,14 +19,45 @@ from nexuslims_kernel.catalog import RecordCatalog, open_catalog
 PAGES = {"Records": "browse.ipynb", "Instruments": "instrument.ipynb"}
 
 
+def wait_for_voila_request() -> None:
+    """What ``voila.utils.wait_for_request`` does, without importing Voilà in the kernel.
+
+    Importing ``voila`` pulls jupyter_server, jupyterlab_server and jsonschema (and
+    with it rfc3987-syntax): about 8 s of CPU in every page kernel here. A kernel
+    that Voilà started for a request already has ``QUERY_STRING``; only a
+    preheated one (``VOILA_PREHEAT=True``) waits on Voilà's query socket for the
+    request's environment.
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") != "True" or "VOILA_KERNEL_ID" not in os.environ:
+        return
+    import asyncio
+    import json
+    import threading
+
+    env = os.environ
+    base = env.get("VOILA_WS_BASE_URL", env.get("VOILA_SERVER_URL", "/"))
+    url = (f"{env.get('VOILA_WS_PROTOCOL', 'ws')}://{env.get('VOILA_APP_IP', '127.0.0.1')}:{env.get('VOILA_APP_PORT', '8866')}"
+           f"{base}voila/query/{env['VOILA_KERNEL_ID']}")
+    box: dict[str, str] = {}
+
+    def receive() -> None:
+        import websockets
+
+        async def once() -> str:
+            async with websockets.connect(url, open_timeout=5) as ws:
+                return await ws.recv()
+
+        box["info"] = asyncio.new_event_loop().run_until_complete(once())
+
+    thread = threading.Thread(target=receive, daemon=True)  # the kernel's own event loop is running
+    thread.start()
+    thread.join()
+    os.environ.update(json.loads(box.get("info") or "{}"))
+
+
 def request_query() -> dict[str, str]:
     """The page URL's query string (waits for the request when the kernel was preheated)."""
-    try:
-        from voila.utils import wait_for_request
-
-        wait_for_request()
-    except ImportError:  # outside Voilà (tests, plain notebooks)
-        pass
+    wait_for_voila_request()
     pairs = urllib.parse.parse_qsl(os.environ.get("QUERY_STRING", ""), keep_blank_values=False)
     return dict(pairs)
 
@@ -50,7 +81,7 @@ class PageContext:
 
     @classmethod
     def create(cls, catalog: RecordCatalog | None = None, query: dict[str, str] | None = None) -> PageContext:
-        catalog = catalog or open_catalog()
+        catalog = open_catalog() if catalog is None else catalog
         me = catalog.client.get("/me")
         return cls(catalog=catalog, query=request_query() if query is None else query,
                    api_base=browser_api_base(catalog_root=catalog.client.root), me=me)

@@ -28,7 +28,7 @@ def spectrum_figure(signal: Any, title: str = "") -> W.Widget | None:
     line = bq.Lines(x=x[::step], y=y[::step], scales={"x": xs, "y": ys}, colors=["#1f5fa8"], stroke_width=1.3)
     units = f" ({axis.units})" if axis.units and str(axis.units) != "<undefined>" else ""
     ax = bq.Axis(scale=xs, label=f"{axis.name or 'axis'}{units}", grid_lines="solid")
-    ay = bq.Axis(scale=ys, orientation="vertical", label="intensity", tick_format=".2s", grid_lines="solid")
+    ay = bq.Axis(scale=ys, side="left", label="intensity", tick_format=".2s", grid_lines="solid")
     fig = bq.Figure(marks=[line], axes=[ax, ay], title=title, interaction=bq.interacts.PanZoom(scales={"x": [xs], "y": [ys]}),
                     layout=W.Layout(width="100%", height="320px"), fig_margin={"top": 30, "bottom": 45, "left": 60, "right": 15},
                     animation_duration=0)

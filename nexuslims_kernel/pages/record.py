@@ -55,7 +55,7 @@ class Gallery:
         zip_link = page.ctx.api(f"/records/{page.rec['id']}/activities/{int(act['seq'])}/zip")
         head = W.HTML(
             f'<div class="nx-activity-head"><div><span class="nx-section-title">Activity {int(act["seq"])}</span> '
-            f'<span class="nx-setup">{esc(span(act.get("start"), act.get("end"), tz))} · {self.total:,} datasets'
+            f'<span class="nx-setup">{esc(span(act.get("start"), act.get("end"), tz))} · {self.total:,} dataset{"s" if self.total != 1 else ""}'
             f'{" · " + esc(setup) if setup else ""}</span></div>'
             f'<a class="nx-button" href="{esc(zip_link)}" download>Activity zip</a></div>')
         pager = W.HBox([self.status, self.prev, self.next], layout=W.Layout(justify_content="flex-end", align_items="center"))
@@ -100,7 +100,9 @@ class RecordPage:
         self.notebook_out = W.HTML()
         open_nb = W.Button(description="Open in notebook", button_style="primary")
         open_nb.on_click(lambda _: self._open_notebook())
-        summary = W.VBox([W.HTML(summary_html(self.rec)),
+        summary_box = W.HTML(summary_html(self.rec))
+        summary_box.add_class("nx-summary")
+        summary = W.VBox([summary_box,
                           W.HTML(f'<div class="nx-facet-title">Downloads</div><div class="nx-downloads">{downloads}</div>'),
                           W.HBox([open_nb, self.notebook_out], layout=W.Layout(align_items="center"))])
         summary.add_class("nx-panel")
@@ -149,7 +151,7 @@ class RecordPage:
         meta = d.get("metadata") or {}
         rows = [(k.replace("_", " "), quantity(v)) for k, v in sorted(meta.items())]
         facts = [("Type", d.get("dataset_type")), ("Format", d.get("format")), ("Shape", " × ".join(map(str, d.get("shape") or []))),
-                 ("Data type", d.get("dtype")), ("Acquired", when(d.get("acquired_at"))), ("File", d.get("relpath")),
+                 ("Data type", d.get("dtype")), ("Acquired", when(d.get("acquired_at"), (self.rec.get("instrument") or {}).get("timezone"))), ("File", d.get("relpath")),
                  ("Size", size(d.get("file_size"))), ("Companions", ", ".join(d.get("companions") or [])), ("Error", d.get("error"))]
         did = int(d["id"])
         preview, file = self.ctx.api(f"/datasets/{did}/preview"), self.ctx.api(f"/datasets/{did}/file")
@@ -157,7 +159,7 @@ class RecordPage:
                if d.get("has_preview") else "")
         links = f'<div class="nx-downloads" style="margin-top:8px"><a href="{esc(file)}" download>Download file</a></div>'
         raw = W.HTML()
-        toggle = W.ToggleButton(description="Show raw vendor metadata", value=False)
+        toggle = W.ToggleButton(description="Show raw vendor metadata", value=False, layout=W.Layout(width="auto", margin="10px 0 0 0"))
 
         def show_raw(change: dict[str, Any]) -> None:
             raw.value = raw_tree(d.get("raw_metadata") or {}) if change["new"] else ""
@@ -165,9 +167,10 @@ class RecordPage:
 
         toggle.observe(show_raw, "value")
         self.plot_box = W.VBox()
-        head = W.HTML(f'<div class="nx-section-title">{esc(d.get("name"))}</div>{img}{links}{kv_table(facts)}'
-                      f'<div class="nx-facet-title">Metadata (normalised)</div>{kv_table(rows) if rows else "<i>none</i>"}')
-        return [head, self.plot_box, toggle, raw]
+        head = W.HTML(f'<div class="nx-section-title">{esc(d.get("name"))}</div>{img}{links}')
+        tables = W.HTML(f'{kv_table(facts)}<div class="nx-facet-title">Metadata (normalised)</div>'
+                        f'{kv_table(rows) if rows else "<i>none</i>"}')
+        return [head, self.plot_box, tables, toggle, raw]
 
     def _plot(self, dataset_id: int, name: str) -> None:
         from nexuslims_kernel.pages.plots import spectrum_figure

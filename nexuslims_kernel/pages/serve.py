@@ -10,6 +10,7 @@ loaded from a CDN: the ``nxhub`` template drops Voilà's font links.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,18 @@ from tornado import httpclient, httputil
 SHARE = Path(__file__).parent / "share" / "jupyter"
 PROXY_PREFIX = "nxhub-api"
 PASS_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "Content-Range", "Accept-Ranges", "Cache-Control", "Last-Modified")
+
+
+def skip_slow_iri_check() -> None:
+    """Keep ``rfc3987_syntax`` from loading in this process (call before importing jupyter_server or Voilà).
+
+    jsonschema imports it, when installed, for the ``iri`` format check; it
+    compiles a Lark grammar at import, which costs 3-6 s on 2 busy cores at every
+    Jupyter server start. Jupyter's event schemas do not use ``iri``, so nothing
+    is lost; ``benchmarks/bench_pages.py`` measures the difference.
+    """
+    if "rfc3987_syntax" not in sys.modules and "jsonschema" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import now raises ImportError
 
 
 def default_apps_dir() -> Path:
@@ -68,6 +81,7 @@ class ApiProxy(tornado.web.RequestHandler):
 def make_voila(apps_dir: Path, api_root: str, token: str | None, port: int, ip: str = "127.0.0.1", preheat: int = 0,
                extra_argv: list[str] | None = None) -> Any:
     """A configured (not yet started) Voilà application serving ``apps_dir``."""
+    skip_slow_iri_check()
     from jupyter_server.utils import url_path_join
     from voila.app import Voila
 

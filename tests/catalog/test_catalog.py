@@ -125,3 +125,22 @@ def test_another_users_private_dataset_is_unreachable_by_id_and_by_read(catalog_
     assert cache.entries() == []
     anonymous = open_catalog(w.api.base, None)
     assert _ids(anonymous) == {w.records["public"]}
+
+
+def test_reprs_escape_what_people_typed_and_the_package_exposes_open_catalog():
+    import nexuslims_kernel
+    from nexuslims_kernel.catalog import html
+
+    assert nexuslims_kernel.open_catalog is open_catalog
+    out = html.block('<img src=x onerror="alert(1)">', [("who", "<b>eve</b>")], [html.img(b"\x89PNG fake", '"><script>')])
+    assert "<img src=x" not in out and "&lt;b&gt;eve&lt;/b&gt;" in out and "<script>" not in out
+    assert html.img(b"GIF89a not an image we show", "x") == ""
+
+
+def test_discovery_from_the_environment_and_a_clear_error_without_it():
+    from nexuslims_kernel.catalog.client import discover
+
+    assert discover(environ={"NXHUB_API_URL": "http://h:1/", "NXHUB_API_TOKEN": "t"}) == ("http://h:1/api/v1", "t")
+    assert discover(environ={"NXHUB_API_URL": "http://h:1/services/nxhub-api/api/v1"})[0] == "http://h:1/services/nxhub-api/api/v1"
+    with pytest.raises(CatalogError, match="NXHUB_API_URL"):
+        discover(environ={})

@@ -78,5 +78,11 @@ def shot(page, name: str) -> Path:
     """Save a full-page screenshot under ``screenshots/`` (git-ignored)."""
     SHOTS.mkdir(exist_ok=True)
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    size = page.viewport_size
+    # Voilà scrolls an inner container, not the document: grow the window to the page's height for the picture.
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('.nx-page')].map(e => e.scrollHeight + 40), 600)")
+    page.set_viewport_size({"width": size["width"], "height": min(int(height), 4000)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
+    page.set_viewport_size(size)
     return path

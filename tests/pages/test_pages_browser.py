@@ -1,0 +1,170 @@
+"""The pages as a person sees them: real Voilà, real API, Debian's Chromium. Screenshots land in screenshots/."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import urllib.parse
+import zipfile
+
+import pytest
+from browserkit import shot
+from conftest import BIG, XSS_TITLE
+
+# One Voilà server and one browser for the whole module: keep its tests on one xdist worker (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("pages-browser")
+CARD = ".nx-card"
+
+
+def _titles(page) -> list[str]:
+    return page.locator(f"{CARD} .nx-card-title").all_inner_texts()
+
+
+def _wait_cards(page, predicate, timeout: float = 30_000) -> list[str]:
+    page.wait_for_function("() => document.querySelectorAll('.nx-card').length > 0 || document.querySelector('.nx-empty')", timeout=timeout)
+    deadline = page.evaluate("Date.now()") + timeout
+    while True:
+        titles = _titles(page)
+        if predicate(titles) or page.evaluate("Date.now()") > deadline:
+            return titles
+        page.wait_for_timeout(200)
+
+
+def test_typing_a_search_narrows_the_list_and_the_url_follows(site, page):
+    page.goto(site.pages.url("browse"))
+    everything = _wait_cards(page, lambda t: len(t) >= 5)
+    assert len(everything) >= 5 and "Tilt series for tomography" in everything
+    shot(page, "browse")
+    page.locator(".nx-search input").press_sequentially("tomography", delay=30)
+    narrowed = _wait_cards(page, lambda t: t == ["Tilt series for tomography"])
+    assert narrowed == ["Tilt series for tomography"]
+    page.wait_for_function("() => location.search.includes('q=tomography')")
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)["q"] == ["tomography"]
+    status = page.locator(".nx-status").first.inner_text()
+    assert re.search(r"\b1\b.*record\b", status), status
+    # the bookmarked URL restores the search; a facet narrows further and shows in the URL too
+    page.goto(page.url)
+    assert _wait_cards(page, lambda t: t == ["Tilt series for tomography"]) == ["Tilt series for tomography"]
+    assert page.locator(".nx-search input").input_value() == "tomography"
+    page.locator(".nx-search input").fill("")
+    _wait_cards(page, lambda t: len(t) >= 5)
+    page.locator(".nx-facet-btn", has_text="Demo-SEM").first.click()
+    sem_only = _wait_cards(page, lambda t: len(t) < len(everything))
+    page.wait_for_function("() => location.search.includes('instrument=Demo-SEM')")
+    assert sem_only and set(sem_only) < set(everything)
+    shot(page, "browse-facet")
+
+
+def test_record_page_shows_thumbnails_and_metadata(site, page):
+    page.goto(site.pages.url("record", f"id={site.records['demo-01']}"))
+    page.wait_for_selector(".nx-h1", timeout=60_000)
+    assert "FePt nanoparticles" in page.locator(".nx-h1").inner_text()
+    summary = page.locator(".nx-kv").first.inner_text()
+    assert "alice" in summary and "Experimenters" in summary
+    page.wait_for_function("() => { const imgs = [...document.querySelectorAll('.nx-card img')];"
+                           " return imgs.length >= 3 && imgs.every(i => i.complete && i.naturalWidth > 0); }", timeout=30_000)
+    page.locator(CARD).first.click()
+    page.wait_for_selector("text=Metadata (normalised)", timeout=30_000)
+    panel = page.locator(".nx-panel").last.inner_text()
+    assert "kV" in panel and "Acquired" in panel
+    page.locator("button", has_text="Show raw vendor metadata").click()
+    page.wait_for_selector("details.nx-raw")
+    shot(page, "record")
+    # outside a hub server, "Open in notebook" offers the notebook as a download
+    page.get_by_role("button", name="Open in notebook").click()
+    link = page.get_by_role("link", name=re.compile(r"Download nxhub-record-\d+\.ipynb"))
+    notebook = __import__("json").loads(_download(page, link))
+    code = "".join(c["source"] for c in notebook["cells"])
+    assert notebook["nbformat"] == 4 and f"cat[{site.records['demo-01']}]" in code and "open_catalog()" in code
+
+
+def _download(page, link) -> bytes:
+    with page.expect_download() as info:
+        link.click()
+    return open(info.value.path(), "rb").read()
+
+
+def test_each_download_link_delivers_the_files_bytes(site, page):
+    rid = site.records["demo-03"]
+    page.goto(site.pages.url("record", f"id={rid}"))
+    page.wait_for_selector(CARD, timeout=60_000)
+    store = site.store("Demo-TEM")
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in store.rglob("*") if p.is_file()}
+    record_zip = zipfile.ZipFile(__import__("io").BytesIO(_download(page, page.get_by_role("link", name="All files (zip)"))))
+    names = [n for n in record_zip.namelist() if not n.endswith("/") and "/" in n or n in files]
+    data_members = [n for n in record_zip.namelist() if n.rsplit("/", 1)[-1] in files]
+    assert data_members, names
+    for member in data_members:
+        assert hashlib.sha256(record_zip.read(member)).hexdigest() == files[member.rsplit("/", 1)[-1]], member
+    act_zip = zipfile.ZipFile(__import__("io").BytesIO(_download(page, page.get_by_role("link", name="Activity zip").first)))
+    assert all(hashlib.sha256(act_zip.read(n)).hexdigest() == files[n.rsplit("/", 1)[-1]] for n in act_zip.namelist() if n.rsplit("/", 1)[-1] in files)
+    xml = _download(page, page.get_by_role("link", name="Nexus XML"))
+    assert xml.lstrip().startswith(b"<?xml") and b"Diffraction" in xml
+    for i in range(page.locator(CARD).count()):
+        page.locator(CARD).nth(i).click()
+        title = page.locator(CARD).nth(i).locator(".nx-card-title").inner_text()
+        page.wait_for_selector(f".nx-panel .nx-section-title:has-text('{title}')", timeout=30_000)
+        body = _download(page, page.get_by_role("link", name="Download file"))
+        assert hashlib.sha256(body).hexdigest() == files[title], title
+
+
+def test_markup_in_a_session_title_shows_as_text(site, page):
+    page.goto(site.pages.url("browse", "q=hacked"))
+    titles = _wait_cards(page, lambda t: len(t) == 1)
+    assert titles == [XSS_TITLE]
+    page.goto(site.pages.url("record", f"id={site.records['xss']}"))
+    page.wait_for_selector(".nx-h1", timeout=60_000)
+    assert page.locator(".nx-h1").inner_text() == XSS_TITLE
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__pwned") is None
+    assert page.locator('img[src="x"]').count() == 0
+    shot(page, "record-markup-as-text")
+
+
+def test_a_thousand_dataset_record_pages_its_gallery(site, page):
+    page.goto(site.pages.url("record", f"id={site.records['big']}"))
+    page.wait_for_selector(CARD, timeout=60_000)
+    assert page.locator(CARD).count() == 24
+    status = page.locator(".nx-activity .nx-status").first
+    assert status.inner_text() == f"1–24 of {BIG:,}"
+    first_ids = page.locator(CARD).evaluate_all("cs => cs.map(c => c.dataset.id)")
+    page.get_by_role("button", name="Next ›").click()
+    page.wait_for_function("() => document.querySelector('.nx-activity .nx-status').innerText.startsWith('25–48')")
+    second_ids = page.locator(CARD).evaluate_all("cs => cs.map(c => c.dataset.id)")
+    assert len(second_ids) == 24 and not set(first_ids) & set(second_ids)
+    shot(page, "record-1000-datasets")
+
+
+def test_instrument_dashboard_is_for_admins(site, page):
+    from browserkit import PagesServer
+
+    page.goto(site.pages.url("instrument"))
+    page.wait_for_selector("text=for facility administrators", timeout=60_000)
+    admin_pages = PagesServer(site.api.base, site.admin_token)
+    try:
+        page.goto(admin_pages.url("instrument"))
+        page.wait_for_selector(".nx-chart", timeout=60_000)
+        page.wait_for_function("() => document.querySelectorAll('.nx-chart svg rect.bar, .nx-chart .bargroup rect').length > 0",
+                               timeout=30_000)
+        assert page.locator(".nx-chart").count() == 4
+        assert "COMPLETED" in page.locator(".nx-panel", has_text="Build health").inner_text()
+        shot(page, "instruments")
+    finally:
+        admin_pages.stop()
+
+
+def test_preheated_kernels_wait_for_the_request_and_read_its_query(site, page):
+    """--preheat: kernels start and import before anyone asks; the record id still comes from the URL."""
+    from browserkit import PagesServer
+
+    warm = PagesServer(site.api.base, None, preheat=1)  # no token: public records only
+    try:
+        page.wait_for_timeout(8000)  # the pool fills
+        for key, title in (("demo-01", "FePt nanoparticles"), ("demo-05", "EELS of the carbon support")):
+            page.goto(warm.url("record", f"id={site.records[key]}"), timeout=120_000)
+            page.wait_for_selector(".nx-h1", timeout=120_000)
+            assert title in page.locator(".nx-h1").inner_text()
+        page.goto(warm.url("record", f"id={site.records['xss']}"), timeout=120_000)  # bob's private record: not for anonymous
+        page.wait_for_selector("text=Record not found, or not yours to see", timeout=120_000)
+    finally:
+        warm.stop()
