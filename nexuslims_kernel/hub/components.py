@@ -82,7 +82,7 @@ def components(settings: Settings) -> list[Component]:
     state = settings.data_dir / "hub"
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     out = [
-        Component("hub", [sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)], env=env, cwd=str(state),
+        Component("hub", [sys.executable, "-m", "nexuslims_kernel.hub.launch", "hub", "-f", str(HUB_CONFIG)], env=env, cwd=str(state),
                   ready=lambda: hub_ready(settings)),
         Component("worker", nxhub + ["worker"], env=env),
         Component("watcher", nxhub + ["index", "--watch"], env=env),
