@@ -237,8 +237,9 @@ def _name(proc: psutil.Process) -> str:
 
 
 def run_until_signal(supervisor: Supervisor, on_ready: Callable[[], None] | None = None,
-                     ready_check_s: float = 0.5) -> None:
-    """Run ``supervisor`` until SIGINT or SIGTERM; ``on_ready`` once every component is running."""
+                     ready_check_s: float = 0.5, essential: set[str] | None = None) -> None:
+    """Run ``supervisor`` until SIGINT or SIGTERM; ``on_ready`` once the ``essential`` components
+    (default: all) are running, so a helper stuck in restarts does not hide the front door."""
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -247,7 +248,8 @@ def run_until_signal(supervisor: Supervisor, on_ready: Callable[[], None] | None
         runner = asyncio.create_task(supervisor.run())
         announced = False
         while not runner.done():
-            if not announced and all(c.state == "running" for c in supervisor.components):
+            if not announced and all(c.state == "running" for c in supervisor.components
+                                     if essential is None or c.name in essential):
                 announced = True
                 supervisor.report_status()
                 if on_ready is not None:

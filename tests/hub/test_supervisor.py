@@ -81,3 +81,19 @@ def test_a_command_that_cannot_start_is_reported_and_retried() -> None:
     sup = Supervisor([missing], lines.append, backoff_s=0.1, subreaper=False)
     asyncio.run(_run_for(sup, lambda: missing.restarts >= 2))
     assert any("cannot start /nonexistent/nxhub-binary" in line for line in lines)
+
+
+def test_ready_is_announced_when_the_essential_parts_run_even_if_a_helper_keeps_failing() -> None:
+    from nexuslims_kernel.hub.supervisor import run_until_signal
+
+    lines: list[str] = []
+    front = Component("front", [PY, "-c", "import time; time.sleep(60)"])
+    helper = Component("helper", [PY, "-c", "raise SystemExit(2)"])
+    sup = Supervisor([front, helper], lines.append, backoff_s=0.1, subreaper=False)
+
+    def ready() -> None:
+        lines.append("READY")
+        sup.stop()
+
+    run_until_signal(sup, on_ready=ready, ready_check_s=0.1, essential={"front"})
+    assert "READY" in lines and front.state == "stopped"
