@@ -44,7 +44,7 @@ def wait_for_voila_request() -> None:
         import websockets
 
         async def once() -> str:
-            async with websockets.connect(url, open_timeout=5) as ws:
+            async with websockets.connect(url, open_timeout=120) as ws:  # kernels start slowly on a busy host
                 return await ws.recv()
 
         box["info"] = asyncio.new_event_loop().run_until_complete(once())
