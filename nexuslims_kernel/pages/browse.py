@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as W
 
 from nexuslims_kernel.catalog import CatalogError
-from nexuslims_kernel.pages.context import PAGES, PageContext
+from nexuslims_kernel.pages.context import PAGES, PageContext, show_page
 from nexuslims_kernel.pages.text import when
 from nexuslims_kernel.pages.widgets import Cards, Stylesheet, UrlSync, esc, topbar
 
@@ -158,10 +158,6 @@ class BrowsePage:
         self.facets_box.children = sections
 
 
-def show(catalog: Any = None) -> BrowsePage:
+def show(catalog: Any = None) -> BrowsePage | None:
     """Build and display the page (the one cell of ``voila_apps/browse.ipynb``)."""
-    from IPython.display import display
-
-    page = BrowsePage(PageContext.create(catalog))
-    display(page.widget)
-    return page
+    return show_page(BrowsePage, catalog)

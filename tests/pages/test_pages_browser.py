@@ -8,8 +8,7 @@ import urllib.parse
 import zipfile
 
 import pytest
-from browserkit import shot
-from conftest import BIG, XSS_TITLE
+from browserkit import BIG, XSS_TITLE, shot
 
 # One Voilà server and one browser for the whole module: keep its tests on one xdist worker (make test uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("pages-browser")
