@@ -9,6 +9,7 @@ JupyterHub single-user server) the hub service ``nxhub-api`` and
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,6 +17,8 @@ import httpx
 
 SERVICE = "nxhub-api"
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+#: a busy API (503, e.g. SQLite "database is locked") is asked again after these pauses, s
+RETRY_PAUSES = (0.2, 0.5, 1.0, 2.0)
 
 
 class CatalogError(RuntimeError):
@@ -73,13 +76,22 @@ class ApiClient:
     def __repr__(self) -> str:
         return f"ApiClient({self.root!r})"
 
+    def _get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
+        """GET, asking again when the API says it is busy (503): reads are safe to repeat."""
+        for pause in (*RETRY_PAUSES, None):
+            resp = self._http.get(path, params=params)
+            if resp.status_code != 503 or pause is None:
+                return resp
+            time.sleep(pause)
+        return resp  # pragma: no cover
+
     def get(self, path: str, **params: Any) -> Any:
-        resp = self._http.get(path, params={k: v for k, v in params.items() if v is not None})
+        resp = self._get(path, {k: v for k, v in params.items() if v is not None})
         self._check(resp)
         return resp.json()
 
     def text(self, path: str) -> str:
-        resp = self._http.get(path)
+        resp = self._get(path)
         self._check(resp)
         return resp.text
 
@@ -92,7 +104,7 @@ class ApiClient:
             yield from resp.iter_bytes(1 << 20)
 
     def bytes(self, path: str) -> bytes:
-        resp = self._http.get(path)
+        resp = self._get(path)
         self._check(resp)
         return resp.content
 

@@ -66,7 +66,7 @@ def up(ctx: click.Context, port: int | None, demo: bool, api_only: bool) -> None
     logins = first_start(settings, say, demo=demo)
     supervisor = Supervisor(components(settings), _say)
     say(f"starting {', '.join(c.name for c in supervisor.components)} (data in {settings.data_dir})")
-    run_until_signal(supervisor, on_ready=lambda: [say(line) for line in _banner(settings, logins)])
+    run_until_signal(supervisor, on_ready=lambda: [say(line) for line in _banner(settings, logins)], essential={"hub"})
     say("stopped; no process left running")
 
 

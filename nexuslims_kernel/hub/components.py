@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from nexuslims_kernel.config import Settings
-from nexuslims_kernel.hub.logins import ensure_logins
+from nexuslims_kernel.hub.logins import ensure_logins, read_logins
 from nexuslims_kernel.hub.supervisor import Component
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,13 +23,29 @@ HUB_CONFIG = REPO / "hub_config" / "jupyterhub_config.py"
 DEMO_ADMIN = "admin"
 
 # Extra components: each factory gets (settings, env) and returns a Component, or None to skip.
-# The calendar harvest loop registers here once `nxhub harvest` can loop (calendars issue).
+# The calendar harvest loop is one (below); later loops register the same way.
 ComponentFactory = Callable[[Settings, dict[str, str]], "Component | None"]
 _EXTRA: list[ComponentFactory] = []
 
 
+HARVEST_EVERY_S = 300
+
+
 def register_component(factory: ComponentFactory) -> None:
     _EXTRA.append(factory)
+
+
+def _harvest(settings: Settings, env: dict[str, str]) -> Component | None:
+    """The calendar harvest loop (NEMO, iCalendar), once this nxhub has ``nxhub harvest --every``."""
+    from nexuslims_kernel.cli.main import COMMANDS
+
+    if "harvest" not in COMMANDS:
+        return None
+    return Component("harvest", [sys.executable, "-m", "nexuslims_kernel.cli.main", "harvest", "--every", str(HARVEST_EVERY_S)],
+                     env=env)
+
+
+register_component(_harvest)
 
 
 def hub_env(settings: Settings) -> dict[str, str]:
@@ -66,7 +82,7 @@ def components(settings: Settings) -> list[Component]:
     state = settings.data_dir / "hub"
     state.mkdir(parents=True, exist_ok=True, mode=0o700)
     out = [
-        Component("hub", [sys.executable, "-m", "jupyterhub", "-f", str(HUB_CONFIG)], env=env, cwd=str(state),
+        Component("hub", [sys.executable, "-m", "nexuslims_kernel.hub.launch", "hub", "-f", str(HUB_CONFIG)], env=env, cwd=str(state),
                   ready=lambda: hub_ready(settings)),
         Component("worker", nxhub + ["worker"], env=env),
         Component("watcher", nxhub + ["index", "--watch"], env=env),
@@ -76,28 +92,51 @@ def components(settings: Settings) -> list[Component]:
 
 
 def first_start(settings: Settings, say: Callable[[str], None], demo: bool = True) -> dict[str, str]:
-    """Data dir, database at the newest schema, the demo facility and its sign-ins; returns the logins."""
+    """Data dir, database at the newest schema, the demo facility and its sign-ins; returns the logins.
+
+    The demo is created only in a database with no instruments and no people (it never merges
+    into a real facility); its sign-ins exist only where the demo facility does.
+    """
     from nexuslims_kernel import db as dbmod
-    from nexuslims_kernel.db.directory import count
-    from nexuslims_kernel.db.models import Instrument
 
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     database = dbmod.get_database(settings.db_url)
     dbmod.upgrade(database)
-    with database.session() as sess:
-        empty = count(sess, Instrument) == 0
-    if demo and empty:
-        from nexuslims_kernel.demo import run_demo
-
-        say("first start: creating the demo facility (a minute at most)")
-        summary = run_demo(settings, progress=lambda m: say(f"demo: {m}"))
-        say(f"demo: {len(summary.sessions)} sessions, {summary.files_written} files, built in {summary.seconds} s")
-    if not demo:
-        return {}
+    if demo and _facility_is_empty(database):
+        _create_demo(settings, say)
+    if not demo or not _demo_present(database):
+        return read_logins(settings.data_dir)
     from nexuslims_kernel.demo.plan import USERS
 
     _ensure_demo_admin(database)
     return ensure_logins(settings.data_dir, [DEMO_ADMIN] + [u["username"] for u in USERS])
+
+
+def _facility_is_empty(database) -> bool:
+    from nexuslims_kernel.db.directory import count
+    from nexuslims_kernel.db.models import Instrument, Person
+
+    with database.session() as sess:
+        return count(sess, Instrument) + count(sess, Person) == 0
+
+
+def _demo_present(database) -> bool:
+    from sqlalchemy import func, select
+
+    from nexuslims_kernel.db.models import Instrument
+    from nexuslims_kernel.demo.plan import INSTRUMENTS
+
+    names = [spec["name"] for spec in INSTRUMENTS]
+    with database.session() as sess:
+        return sess.scalar(select(func.count()).where(Instrument.name.in_(names))) == len(names)
+
+
+def _create_demo(settings: Settings, say: Callable[[str], None]) -> None:
+    from nexuslims_kernel.demo import run_demo
+
+    say("empty data directory: building the demo facility (instruments, people, files, records)")
+    done = run_demo(settings, progress=lambda step: say(f"demo: {step}"))
+    say(f"demo ready: {len(done.sessions)} sessions and {done.files_written} files in {done.seconds} s")
 
 
 def _ensure_demo_admin(database) -> None:

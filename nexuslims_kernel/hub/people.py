@@ -9,6 +9,7 @@ first sign-in when ``hub.create_people`` allows, else refused with a clear page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -37,11 +38,16 @@ def link_person(db: Database, username: str, *, create: bool, display_name: str 
         person = sess.scalar(select(Person).where(Person.username == username))
         created = False
         if person is None:
-            if not create or not USERNAME_RE.match(username):
+            if create and not USERNAME_RE.match(username):
+                raise NotAPerson(f"{username!r} cannot be an nxhub user name (letters, digits and . _ @ + - only); "
+                                 "ask a facility admin to map your account.")
+            if not create:
                 raise NotAPerson(
                     f"{username!r} signed in, but this facility has no user of that name. "
                     "Ask a facility admin to add you ('nxhub users add " + username + "').")
-            person = add_person(sess, username, display_name=display_name, email=email)
+            # Claims from an identity provider are hints: an address we would refuse is left out, not fatal.
+            usable_email = email if email and re.fullmatch(r"[^@\s]+@[^@\s]+", email) else None
+            person = add_person(sess, username, display_name=(display_name or None) and display_name[:300], email=usable_email)
             created = True
         return Link(person.username, bool(person.is_admin), sorted(g.name for g in person.groups), created)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import sys
 
+from nexuslims_kernel.pages.serve import jupyter_path_with_template
+
 SERVICE_PREFIX = "/services/nxhub-public/"
 
 
@@ -27,9 +29,11 @@ def clean_env(environ: dict[str, str], api_url: str) -> dict[str, str]:
 def main(argv: list[str]) -> None:
     pages, port, api_url = argv
     voila = os.path.join(os.path.dirname(sys.executable), "voila")
-    args = [voila, pages, f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1",
-            f"--base_url={SERVICE_PREFIX}", "--VoilaConfiguration.show_tracebacks=False"]
-    os.execve(voila, args, clean_env(dict(os.environ), api_url))
+    args = [voila, pages, f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1", f"--base_url={SERVICE_PREFIX}",
+            "--template=nxhub", "--theme=light", "--VoilaConfiguration.show_tracebacks=False"]
+    env = clean_env(dict(os.environ), api_url)
+    env["JUPYTER_PATH"] = jupyter_path_with_template(env)
+    os.execve(voila, args, env)
 
 
 if __name__ == "__main__":

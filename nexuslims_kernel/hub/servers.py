@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nexuslims_kernel.config import Settings
+from nexuslims_kernel.pages.serve import jupyter_path_with_template
 
 API_SERVICE = "nxhub-api"
 PUBLIC_SERVICE = "nxhub-public"
@@ -24,12 +25,6 @@ CULLER = "idle-culler"
 PAGES_DIR = "nxhub-pages"  # inside each user's home, refreshed from voila_apps/ at every spawn
 # Pages the hub's home page links to (file names in voila_apps/); "My sessions" is Browse filtered by owner.
 PAGES = {"browse": "browse.ipynb", "record": "record.ipynb"}
-
-
-def venv_script(name: str) -> str:
-    """A console script of the hub's own environment (so servers run the same code), else PATH."""
-    local = Path(sys.executable).with_name(name)
-    return str(local) if local.exists() else (shutil.which(name) or name)
 
 
 def api_url(settings: Settings) -> str:
@@ -94,15 +89,18 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, d
     homes.mkdir(parents=True, exist_ok=True, mode=0o700)
     c.JupyterHub.spawner_class = "simple"
     c.SimpleLocalProcessSpawner.home_dir_template = str(homes / "{username}")
-    c.Spawner.cmd = [venv_script("jupyterhub-singleuser")]
+    c.Spawner.cmd = [sys.executable, "-m", "nexuslims_kernel.hub.launch", "singleuser"]
     c.Spawner.default_url = "/lab"
     c.Spawner.http_timeout = 60
     c.Spawner.start_timeout = 120
     idle = str(hub.idle_timeout_s)
-    c.Spawner.args = [f"--MappingKernelManager.cull_idle_timeout={idle}", "--MappingKernelManager.cull_interval=300"]
+    c.Spawner.args = [f"--MappingKernelManager.cull_idle_timeout={idle}", "--MappingKernelManager.cull_interval=300",
+                      # the pages' own Voilà template (no CDN fonts), as ``nxhub pages serve`` uses
+                      "--VoilaConfiguration.template=nxhub", "--VoilaConfiguration.theme=light",
+                      "--VoilaConfiguration.show_tracebacks=False"]
     if os.geteuid() == 0:  # CI and containers run everything as root; Jupyter refuses that unless told
         c.Spawner.args.append("--allow-root")
-    env = {"NXHUB_API_URL": api_url(settings), "MPLBACKEND": "Agg"}
+    env = {"NXHUB_API_URL": api_url(settings), "MPLBACKEND": "Agg", "JUPYTER_PATH": jupyter_path_with_template()}
     if hub.file_access == "shared-mount" and db is not None:
         env["NXHUB_STORES"] = store_mounts(db)  # the catalog then opens raw files in place
     c.Spawner.environment = env

@@ -7,7 +7,9 @@ while the supervisor runs is reported and restarted with exponential back-off
 group gets SIGTERM, then SIGKILL after a grace period, and every descendant
 still alive is killed: the supervisor marks itself a *child subreaper*
 (Linux), so processes that detach into their own session (JupyterHub's proxy,
-users' servers) are re-parented to it and cannot outlive it.
+users' servers) are re-parented to it and cannot outlive it. Should the
+supervisor itself be killed outright, each component gets SIGTERM from the
+kernel (``PR_SET_PDEATHSIG``), and JupyterHub then stops its proxy and servers.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ from dataclasses import dataclass, field
 import psutil
 
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGTERM when the supervisor dies, even by SIGKILL (Linux)."""
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 @dataclass
@@ -51,12 +61,11 @@ class Component:
 
 def become_subreaper() -> bool:
     """Adopt orphaned descendants (Linux prctl); False where that is not possible."""
-    if not sys.platform.startswith("linux"):
+    if _LIBC is None:
         return False
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
+        return _LIBC.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except AttributeError:
         return False
 
 
@@ -103,7 +112,7 @@ class Supervisor:
         proc = await asyncio.create_subprocess_exec(
             *comp.argv, env=comp.env, cwd=comp.cwd, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True, limit=1 << 20,
+            start_new_session=True, limit=1 << 20, preexec_fn=_die_with_parent,
         )
         comp.pid, comp.state, comp.started_at = proc.pid, "starting", time.monotonic()
         self._procs[comp.name] = proc
@@ -237,8 +246,9 @@ def _name(proc: psutil.Process) -> str:
 
 
 def run_until_signal(supervisor: Supervisor, on_ready: Callable[[], None] | None = None,
-                     ready_check_s: float = 0.5) -> None:
-    """Run ``supervisor`` until SIGINT or SIGTERM; ``on_ready`` once every component is running."""
+                     ready_check_s: float = 0.5, essential: set[str] | None = None) -> None:
+    """Run ``supervisor`` until SIGINT or SIGTERM; ``on_ready`` once the ``essential`` components
+    (default: all) are running, so a helper stuck in restarts does not hide the front door."""
 
     async def main() -> None:
         loop = asyncio.get_running_loop()
@@ -247,7 +257,8 @@ def run_until_signal(supervisor: Supervisor, on_ready: Callable[[], None] | None
         runner = asyncio.create_task(supervisor.run())
         announced = False
         while not runner.done():
-            if not announced and all(c.state == "running" for c in supervisor.components):
+            if not announced and all(c.state == "running" for c in supervisor.components
+                                     if essential is None or c.name in essential):
                 announced = True
                 supervisor.report_status()
                 if on_ready is not None:

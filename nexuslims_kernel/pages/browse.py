@@ -12,7 +12,7 @@ from typing import Any
 import ipywidgets as W
 
 from nexuslims_kernel.catalog import CatalogError
-from nexuslims_kernel.pages.context import PAGES, PageContext
+from nexuslims_kernel.pages.context import PAGES, PageContext, show_page
 from nexuslims_kernel.pages.text import when
 from nexuslims_kernel.pages.widgets import Cards, Stylesheet, UrlSync, esc, topbar
 
@@ -34,9 +34,9 @@ class BrowsePage:
                              continuous_update=True, layout=W.Layout(width="100%"))
         self.search.add_class("nx-search")
         self.search.observe(self._on_search, "value")
-        self.date_from = W.Text(value=self.params.get("from", ""), placeholder="from YYYY-MM-DD", continuous_update=False,
+        self.date_from = W.Text(value=self.params.get("from", ""), placeholder="from 2026-01-31", tooltip="first day, YYYY-MM-DD", continuous_update=False,
                                 layout=W.Layout(width="112px"))
-        self.date_to = W.Text(value=self.params.get("to", ""), placeholder="to YYYY-MM-DD", continuous_update=False,
+        self.date_to = W.Text(value=self.params.get("to", ""), placeholder="to 2026-12-31", tooltip="last day, YYYY-MM-DD", continuous_update=False,
                               layout=W.Layout(width="112px"))
         for box, key in ((self.date_from, "from"), (self.date_to, "to")):
             box.observe(lambda ch, key=key: self._set(key, ch["new"].strip()), "value")
@@ -158,10 +158,6 @@ class BrowsePage:
         self.facets_box.children = sections
 
 
-def show(catalog: Any = None) -> BrowsePage:
+def show(catalog: Any = None) -> BrowsePage | None:
     """Build and display the page (the one cell of ``voila_apps/browse.ipynb``)."""
-    from IPython.display import display
-
-    page = BrowsePage(PageContext.create(catalog))
-    display(page.widget)
-    return page
+    return show_page(BrowsePage, catalog)

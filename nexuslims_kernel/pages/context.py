@@ -44,7 +44,7 @@ def wait_for_voila_request() -> None:
         import websockets
 
         async def once() -> str:
-            async with websockets.connect(url, open_timeout=5) as ws:
+            async with websockets.connect(url, open_timeout=120) as ws:  # kernels start slowly on a busy host
                 return await ws.recv()
 
         box["info"] = asyncio.new_event_loop().run_until_complete(once())
@@ -97,3 +97,24 @@ class PageContext:
     def api(self, path: str) -> str:
         """A browser URL of an API resource (thumbnails, downloads)."""
         return f"{self.api_base}{path}"
+
+
+def show_page(page_cls: type, catalog: RecordCatalog | None = None) -> Any:
+    """Build and display a page; if the API cannot be reached, say so on the page (one line, escaped)."""
+    import ipywidgets as W
+    from IPython.display import display
+
+    from nexuslims_kernel.catalog import CatalogError
+    from nexuslims_kernel.pages.widgets import Stylesheet, esc, topbar
+
+    try:
+        page = page_cls(PageContext.create(catalog))
+    except CatalogError as exc:
+        box = W.VBox([Stylesheet(), W.HTML(topbar("", None, PAGES)),
+                      W.HTML(f'<div class="nx-panel nx-empty nx-error">The records service did not answer: {esc(exc)}. '
+                             "Reload the page in a moment.</div>")])
+        box.add_class("nx-page")
+        display(box)
+        return None
+    display(page.widget)
+    return page

@@ -7,7 +7,7 @@ from typing import Any
 import ipywidgets as W
 
 from nexuslims_kernel.catalog import CatalogError
-from nexuslims_kernel.pages.context import PAGES, PageContext
+from nexuslims_kernel.pages.context import PAGES, PageContext, show_page
 from nexuslims_kernel.pages.text import when
 from nexuslims_kernel.pages.widgets import Stylesheet, esc, topbar
 
@@ -92,10 +92,6 @@ class InstrumentDashboard:
         self.failed.value = failed_table(data["failed"])
 
 
-def show(catalog: Any = None) -> InstrumentDashboard:
+def show(catalog: Any = None) -> InstrumentDashboard | None:
     """Build and display the page (the one cell of ``voila_apps/instrument.ipynb``)."""
-    from IPython.display import display
-
-    page = InstrumentDashboard(PageContext.create(catalog))
-    display(page.widget)
-    return page
+    return show_page(InstrumentDashboard, catalog)

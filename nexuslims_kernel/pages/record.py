@@ -9,7 +9,7 @@ import ipywidgets as W
 
 from nexuslims_kernel.catalog import CatalogError
 from nexuslims_kernel.pages import notebook
-from nexuslims_kernel.pages.context import PAGES, PageContext
+from nexuslims_kernel.pages.context import PAGES, PageContext, show_page
 from nexuslims_kernel.pages.text import names, quantity, size, span, when
 from nexuslims_kernel.pages.widgets import Cards, Stylesheet, esc, kv_table, raw_tree, topbar
 
@@ -192,10 +192,6 @@ class RecordPage:
             self.notebook_out.value = f'<span class="nx-error">{esc(exc)}</span>'
 
 
-def show(catalog: Any = None) -> RecordPage:
+def show(catalog: Any = None) -> RecordPage | None:
     """Build and display the page (the one cell of ``voila_apps/record.ipynb``)."""
-    from IPython.display import display
-
-    page = RecordPage(PageContext.create(catalog))
-    display(page.widget)
-    return page
+    return show_page(RecordPage, catalog)

@@ -54,7 +54,7 @@ def _server_token(username: str) -> tuple[str, str]:
     """The API URL and hub token a user's server (and so its notebooks' catalog) holds."""
     for proc in psutil.process_iter(["cmdline"]):
         cmd = " ".join(proc.info["cmdline"] or [])
-        if "jupyterhub-singleuser" in cmd:
+        if "singleuser" in cmd:  # jupyterhub-singleuser, or nexuslims_kernel.hub.launch singleuser
             env = proc.environ()
             if env.get("JUPYTERHUB_USER") == username:
                 return env["NXHUB_API_URL"], env["JUPYTERHUB_API_TOKEN"]

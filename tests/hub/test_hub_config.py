@@ -129,3 +129,15 @@ def test_sign_in_links_people_mirrors_groups_and_admins(db: Database) -> None:
     assert refused.value.status_code == 403 and "no user of that name" in refused.value.log_message
     assert _sign_in(db, "newcomer", create=True) == {"name": "newcomer", "groups": [], "admin": False}
     assert _sign_in(db, "newcomer", create=False)["name"] == "newcomer"  # created once, known after
+
+
+def test_identity_provider_claims_are_hints_and_odd_names_are_refused(db: Database) -> None:
+    from nexuslims_kernel.db.models import Person
+    from nexuslims_kernel.hub.people import NotAPerson, link_person
+
+    assert link_person(db, "oidc-user", create=True, display_name="O. User", email="not-an-address").created
+    with db.session() as sess:
+        person = sess.query(Person).filter_by(username="oidc-user").one()
+        assert (person.display_name, person.email) == ("O. User", None)
+    with pytest.raises(NotAPerson, match="cannot be an nxhub user name"):
+        link_person(db, "has space", create=True)

@@ -81,3 +81,47 @@ def test_a_command_that_cannot_start_is_reported_and_retried() -> None:
     sup = Supervisor([missing], lines.append, backoff_s=0.1, subreaper=False)
     asyncio.run(_run_for(sup, lambda: missing.restarts >= 2))
     assert any("cannot start /nonexistent/nxhub-binary" in line for line in lines)
+
+
+def test_ready_is_announced_when_the_essential_parts_run_even_if_a_helper_keeps_failing() -> None:
+    from nexuslims_kernel.hub.supervisor import run_until_signal
+
+    lines: list[str] = []
+    front = Component("front", [PY, "-c", "import time; time.sleep(60)"])
+    helper = Component("helper", [PY, "-c", "raise SystemExit(2)"])
+    sup = Supervisor([front, helper], lines.append, backoff_s=0.1, subreaper=False)
+
+    def ready() -> None:
+        lines.append("READY")
+        sup.stop()
+
+    run_until_signal(sup, on_ready=ready, ready_check_s=0.1, essential={"front"})
+    assert "READY" in lines and front.state == "stopped"
+
+
+def test_components_get_sigterm_when_the_supervisor_is_killed_outright(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+
+    pidfile = tmp_path / "child.pid"
+    child_code = f"import os, time; open({str(pidfile)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    script = tmp_path / "supervise.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from nexuslims_kernel.hub.supervisor import Component, Supervisor\n"
+        f"child = Component('c', [sys.executable, '-c', {child_code!r}])\n"
+        "asyncio.run(Supervisor([child], print, subreaper=False).run())\n"
+    )
+    sup = subprocess.Popen([PY, str(script)], env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    deadline = time.monotonic() + 60
+    while not pidfile.exists() or not pidfile.read_text():
+        assert time.monotonic() < deadline and sup.poll() is None
+        time.sleep(0.1)
+    child = psutil.Process(int(pidfile.read_text()))
+    sup.send_signal(signal.SIGKILL)
+    sup.wait(10)
+    gone, alive = psutil.wait_procs([child], timeout=10)
+    for proc in alive:
+        proc.kill()
+    assert gone, "a component outlived its killed supervisor"

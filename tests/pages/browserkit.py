@@ -17,6 +17,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--disable-dev-shm-usage"]
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "screenshots"
+#: what the site fixture adds to the demo: a title holding markup, and a record of this many datasets
+XSS_TITLE = '<img src=x onerror="window.__pwned=1">Hacked session & "quotes"'
+BIG = 1000
 
 
 def chromium_path() -> str | None:

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "api"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "catalog"))
 
 from apikit import ApiServer
-from browserkit import PagesServer, chromium_path, launch
+from browserkit import BIG, XSS_TITLE, PagesServer, chromium_path, launch
 from catalogkit import Spec, add_record
 
 from nexuslims_kernel.config import load_settings, set_settings
@@ -26,9 +26,6 @@ from nexuslims_kernel.db import Database, reset_databases, upgrade
 from nexuslims_kernel.db.api_tokens import create_api_token
 from nexuslims_kernel.db.directory import get_person
 from nexuslims_kernel.db.models import Instrument
-
-XSS_TITLE = '<img src=x onerror="window.__pwned=1">Hacked session & "quotes"'
-BIG = 1000
 
 
 @dataclasses.dataclass

@@ -8,8 +8,7 @@ import urllib.parse
 import zipfile
 
 import pytest
-from browserkit import shot
-from conftest import BIG, XSS_TITLE
+from browserkit import BIG, XSS_TITLE, shot
 
 # One Voilà server and one browser for the whole module: keep its tests on one xdist worker (make test uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("pages-browser")
@@ -70,6 +69,12 @@ def test_record_page_shows_thumbnails_and_metadata(site, page):
     page.locator("button", has_text="Show raw vendor metadata").click()
     page.wait_for_selector("details.nx-raw")
     shot(page, "record")
+    # outside a hub server, "Open in notebook" offers the notebook as a download
+    page.get_by_role("button", name="Open in notebook").click()
+    link = page.get_by_role("link", name=re.compile(r"Download nxhub-record-\d+\.ipynb"))
+    notebook = __import__("json").loads(_download(page, link))
+    code = "".join(c["source"] for c in notebook["cells"])
+    assert notebook["nbformat"] == 4 and f"cat[{site.records['demo-01']}]" in code and "open_catalog()" in code
 
 
 def _download(page, link) -> bytes:
