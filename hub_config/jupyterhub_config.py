@@ -96,9 +96,10 @@ c.JupyterHub.services = [
     },
 ]
 
-# -- who may sign in, and which nxhub person they are --
-database = get_database(settings.db_url)
-configure_authenticator(c, settings, database)
+if not os.environ.get("NXHUB_HUB_KUBERNETES"):  # on Kubernetes the chart's values choose these (k8s.py)
+    # -- who may sign in, and which nxhub person they are --
+    database = get_database(settings.db_url)
+    configure_authenticator(c, settings, database)
 
-# -- users' servers (JupyterLab + Voila pages), roles and scopes, idle culler, home page --
-configure_servers(c, settings, REPO, state_dir, database)
+    # -- users' servers (JupyterLab + Voila pages), roles and scopes, idle culler, home page --
+    configure_servers(c, settings, REPO, state_dir, database)

@@ -29,6 +29,11 @@ class CatalogWorld:
 
 @pytest.fixture
 def catalog_world(settings, db, corpus_dir):
+    from nexuslims_kernel.config import set_settings
+
+    # The corpus lies outside the default file-store roots (files.allowed_roots): allow it, as an admin would.
+    settings = dataclasses.replace(settings, files=dataclasses.replace(settings.files, allowed_roots=(corpus_dir, settings.data_dir)))
+    set_settings(settings)
     previews = Path(settings.previews_path)
     previews.mkdir(parents=True, exist_ok=True)
     with db.session(write=True) as sess:
