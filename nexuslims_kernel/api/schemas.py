@@ -62,6 +62,7 @@ _EVENT_FIELDS = {
     "session_uuid": {"type": "string", "format": "uuid", "description": "The START event's uuid (END and NOTE)"},
     "user": nullable({"type": "string", "maxLength": 150}),
     "project": nullable({"type": "string", "maxLength": 200}),
+    "group": nullable({"type": "string", "maxLength": 200, "description": "The record's group when the project names none"}),
     "text": nullable({"type": "string", "maxLength": 10_000}),
     "reservation": nullable(OBJ),
 }
@@ -86,15 +87,18 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     # -- Logger --
     "LoggerEvent": obj(_EVENT_FIELDS, ["uuid", "at"]),
     "LoggerBatch": obj({"events": {"type": "array", "minItems": 1, "maxItems": 500, "items": ref("LoggerEvent")}}, ["events"]),
-    "EventResult": obj({"uuid": STR, "session_id": nullable(INT), "status": nullable(STR), "duplicate": BOOL}, ["uuid"]),
-    "BatchResult": obj({"results": {"type": "array", "items": {"anyOf": [ref("EventResult"), ref("Error")]}}}, ["results"]),
+    "EventResult": obj({"uuid": STR, "session_id": nullable(INT), "status": nullable(STR), "duplicate": BOOL,
+                        "corrected": BOOL}, ["uuid"]),
+    "BatchResult": obj({"results": {"type": "array", "items": {"anyOf": [ref("EventResult"), ref("Error")]}},
+                        "stored": INT, "refused": INT}, ["results"]),
     "Heartbeat": obj({"instrument": STR, "server_time": TIME}, ["instrument", "server_time"]),
     "Reservations": obj({
         "instrument": STR, "timezone": nullable(STR),
         "reservations": {"type": "array", "items": obj({
             "id": INT, "source": STR, "status": STR, "start": nullable(TIME), "end": nullable(TIME),
             "user": nullable(STR), "project": nullable(STR), "title": nullable(STR)}, ["id", "start", "end"])},
-        "users": {"type": "array", "items": obj({"username": STR, "display_name": nullable(STR)}, ["username"])},
+        "users": {"type": "array", "items": obj({"username": STR, "display_name": nullable(STR),
+                                                 "projects": {"type": "array", "items": STR}}, ["username"])},
         "projects": {"type": "array", "items": STR},
     }, ["instrument", "reservations"]),
     "LoggerFiles": obj({"since": TIME, "count": INT, "newest": nullable(obj({"relpath": STR, "mtime": TIME}, ["relpath", "mtime"]))},

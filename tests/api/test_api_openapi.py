@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import pytest
@@ -78,23 +79,31 @@ def test_every_endpoint_answers_as_documented(api_server, world, settings) -> No
         owner.get(f"/datasets/{did}/file", headers={"Range": "bytes=0-9"})
         owner.get(f"/datasets/{did}/file", headers={"Range": "bytes=99999999-"})
         owner.get(f"/datasets/{did}")
+        owner.get(f"/records/{rid}/outline")
+        owner.get(f"/records/{rid}/datasets", params={"activity": 1, "limit": 10})
+        owner.get(f"/records/{rid}/preview")
+        owner.head(f"/records/{rid}/preview")
         owner.get("/logger/heartbeat")
         owner.get("/admin/users")
         tokens = owner.get("/me/tokens").json()["items"]
         owner.delete("/me/tokens/999999")
     session = str(uuid.uuid4())
+    at = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)).replace(microsecond=0)  # inside the clock window
+
+    def t(minutes: int) -> str:
+        return (at + dt.timedelta(minutes=minutes)).isoformat()
+
     with check.client(api_server.base, world.tokens["instrument"]) as logger:
         logger.get("/logger/heartbeat")
         logger.get("/logger/reservations")
-        logger.post("/logger/start", json={"uuid": session, "at": "2026-02-01T09:00:00+00:00", "user": "alice", "text": "hi"})
-        logger.post("/logger/note", json={"uuid": str(uuid.uuid4()), "session_uuid": session, "at": "2026-02-01T09:30:00+00:00",
-                                          "text": "note"})
-        logger.post("/logger/end", json={"uuid": str(uuid.uuid4()), "session_uuid": session, "at": "2026-02-01T10:00:00+00:00"})
-        logger.post("/logger/events", json={"uuid": session, "kind": "START", "at": "2026-02-01T09:00:00+00:00", "user": "alice",
-                                             "text": "hi"})
+        logger.get("/logger/files", params={"since": t(0)})
+        logger.post("/logger/start", json={"uuid": session, "at": t(0), "user": "alice", "text": "hi"})
+        logger.post("/logger/note", json={"uuid": str(uuid.uuid4()), "session_uuid": session, "at": t(30), "text": "note"})
+        logger.post("/logger/end", json={"uuid": str(uuid.uuid4()), "session_uuid": session, "at": t(60)})
+        logger.post("/logger/events", json={"uuid": session, "kind": "START", "at": t(0), "user": "alice", "text": "hi"})
         logger.post("/logger/events", json={"events": [{"uuid": str(uuid.uuid4()), "kind": "NOTE", "session_uuid": session,
-                                                        "at": "2026-02-01T09:40:00+00:00", "text": "batch"}]})
-        logger.post("/logger/start", json={"uuid": "not-a-uuid", "at": "2026-02-01T09:00:00+00:00"})
+                                                        "at": t(40), "text": "batch"}]})
+        logger.post("/logger/start", json={"uuid": "not-a-uuid", "at": t(0)})
         logger.get("/records")
     with check.client(api_server.base, world.tokens["admin"]) as admin:
         for kind, body in (("instruments", {"name": "krios", "timezone": "Europe/Berlin", "filestore_root": str(world.store)}),
@@ -109,6 +118,7 @@ def test_every_endpoint_answers_as_documented(api_server, world, settings) -> No
         admin.put("/admin/groups/cryo/members/dave")
         admin.delete("/admin/groups/cryo/members/dave")
         admin.post(f"/admin/sessions/{world.sessions['private']}/rebuild")
+        admin.get("/admin/stats", params={"weeks": 4})
         admin.patch(f"/admin/records/{rid}/access", json={"is_public": False, "embargo_until": "2030-01-01T00:00:00Z"})
         admin.patch(f"/admin/records/{rid}/access", json={"owner": ["x"]})
     with check.client(api_server.base, world.tokens["owner"]) as owner:
