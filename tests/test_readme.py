@@ -22,6 +22,6 @@ def test_documented_commands_exist() -> None:
 
 def test_quick_start_says_where_nxhub_is_and_how_to_change_the_port() -> None:
     quick_start = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
-    assert "NXHUB_API_PORT" in quick_start and "--port" in quick_start
+    assert "NXHUB_HUB_PORT" in quick_start and "--port" in quick_start
     using = README.split("## Using `nxhub`", 1)[1].split("```", 1)[0]  # said before the first command
     assert ".venv/bin/nxhub" in using and "source .venv/bin/activate" in using

@@ -217,6 +217,10 @@ def problem(name: str, value: Any) -> str | None:
         return error.message.replace(" is a required property", " is required")
     if error.validator == "format":
         return f"{where or 'body'} must be {'an ISO-8601 time between years 1 and 9999 in UTC' if error.validator_value == 'date-time' else 'a ' + error.validator_value}"
+    limits = {"maxLength": "at most {} characters", "minLength": "at least {} characters", "maxItems": "at most {} items",
+              "minItems": "at least {} items", "maximum": "at most {}", "minimum": "at least {}"}
+    if error.validator in limits:  # say the limit, never echo a long value back
+        return f"{where or 'body'} must be {limits[error.validator].format(error.validator_value)}"
     message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
     return f"{where or 'body'}: {message}"
 

@@ -15,7 +15,6 @@ import sys
 import click
 
 from nexuslims_kernel.cli.output import settings_for
-from nexuslims_kernel.errors import InvalidInputError
 
 
 def _say(line: str) -> None:
@@ -61,7 +60,9 @@ def up(ctx: click.Context, port: int | None, demo: bool, api_only: bool) -> None
     settings = _with_port(settings_for(ctx), port)
     busy = busy_ports(settings)
     if busy:
-        raise InvalidInputError("; ".join(busy))
+        from nexuslims_kernel.cli.ports import PortInUseError
+
+        raise PortInUseError("; ".join(busy))
     say = lambda msg: _say(f"{'up':<9}| {msg}")  # noqa: E731
     logins = first_start(settings, say, demo=demo)
     supervisor = Supervisor(components(settings), _say)
