@@ -108,3 +108,19 @@ def test_errors_have_no_stack_traces(api_server, world, db) -> None:
         assert resp.status_code == 404 and "Traceback" not in resp.text
         resp = client.get(f"/records/{world.records['private']}/export/bogus")
         assert resp.status_code == 400 and "unknown export format" in resp.json()["error"]["message"]
+
+
+def test_an_unexpected_crash_is_a_plain_500_with_no_trace_or_secret(api_server, world, monkeypatch) -> None:
+    """A bug deep in a handler: the client gets a JSON 500 and nothing of the exception."""
+    import nexuslims_kernel.records as records_pkg
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom while reading postgresql://nx:S3cretPw@db/nx with nxh_leakytoken12345")
+
+    monkeypatch.setattr(records_pkg, "load_record", broken)
+    with api_server.client(world.tokens["owner"]) as client:
+        resp = client.get(f"/records/{world.records['private']}")
+    assert resp.status_code == 500
+    assert set(resp.json()) == {"error"} and resp.json()["error"]["status"] == 500
+    for leak in ("Traceback", "RuntimeError", "boom", "S3cretPw", "nxh_leakytoken12345", "records.py"):
+        assert leak not in resp.text

@@ -202,8 +202,17 @@ def _raw_get(conn: socket.socket, path: str, token: str) -> tuple[int, dict[str,
     return int(lines[0].split()[1]), headers, body
 
 
-def test_a_checksummed_zip_goes_out_with_sendfile_and_keeps_the_connection(api_server, world, db) -> None:
+def test_a_checksummed_zip_goes_out_with_sendfile_and_keeps_the_connection(api_server, world, db, monkeypatch) -> None:
     """Files with a recorded CRC are sent by the kernel; the byte count still matches and keep-alive survives."""
+    through_sendfile = []
+    real_sendfile = os.sendfile
+
+    def counting_sendfile(out_fd, in_fd, offset, count):  # the server runs in this process: watch the syscall itself
+        sent = real_sendfile(out_fd, in_fd, offset, count)
+        through_sendfile.append(sent)
+        return sent
+
+    monkeypatch.setattr(os, "sendfile", counting_sendfile)
     rid, rel = world.records["private"], world.relpaths["private"]
     path = world.store / rel
     st = path.stat()
@@ -214,5 +223,6 @@ def test_a_checksummed_zip_goes_out_with_sendfile_and_keeps_the_connection(api_s
         status, headers, body = _raw_get(conn, f"/{prefix}/records/{rid}/zip", world.tokens["owner"])
         assert status == 200 and len(body) == int(headers["content-length"])
         assert zipfile.ZipFile(io.BytesIO(body)).read(rel) == path.read_bytes()
+        assert sum(through_sendfile) >= st.st_size, "the file's bytes did not go out with sendfile"
         status, _headers, me = _raw_get(conn, f"/{prefix}/me", world.tokens["owner"])  # same connection
         assert status == 200 and b'"alice"' in me
