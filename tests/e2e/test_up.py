@@ -70,7 +70,7 @@ def test_up_from_nothing_serves_signs_in_heals_diagnoses_and_stops_clean(tmp_pat
         # First start: data dir, database, demo facility, sign-ins printed and kept private.
         assert f"NexusLIMS Hub is up: {up.base}/" in log
         logins = up.logins()
-        assert set(logins) == {"admin", "alice", "bob", "carol"}
+        assert set(logins) == {"admin", "alice", "bob", "carol", "dana"}  # dana: the demo facility's own administrator
         for name, password in logins.items():
             assert f"{name:<8} {password}" in log
         assert stat.S_IMODE((up.data_dir / "demo-logins.txt").stat().st_mode) == 0o600
