@@ -7,7 +7,6 @@ import json
 import uuid
 
 import pytest
-from test_cli_foundation import nxhub  # noqa: F401  (the in-process `nxhub` fixture)
 
 from nexuslims_kernel.db import Database
 from nexuslims_kernel.sessions.events import ingest_event, parse_event
