@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: venv run test bench lint clean
+.PHONY: venv run test bench lint mutate clean
 
 venv: $(STAMP)
 
@@ -31,12 +31,16 @@ run: venv $(NODE_STAMP)
 
 ## Run the whole test suite (SQLite and a real PostgreSQL; the EM corpus from ../shared when present)
 test: venv $(NODE_STAMP) lint
-	@sh tests/pages/ensure_chromium.sh
+	@bash tests/prereqs.sh
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 ## Benchmarks against NexusLIMS 2.8.0 and fixed goals, printing ratios measured in the same run
 bench: venv
 	$(BIN)/python -m benchmarks
+
+## Mutation check: one-line breaks of the claim, cache, state-machine, ACL and log-scrubbing rules; each must fail a test
+mutate: venv
+	$(BIN)/python tests/mutation/known_mutants.py
 
 ## Lint with the rule set chosen in pyproject.toml (ruff pinned there); `make test` runs it first
 lint: venv

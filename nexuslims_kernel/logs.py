@@ -1,7 +1,9 @@
 """Logging set-up with secrets scrubbed before anything is written.
 
 Tokens (``nxh_...``), bearer headers and passwords in database URLs are
-replaced by ``***`` in every record, whatever module logged them.
+replaced by ``***`` in every record, whatever module logged them. The whole
+formatted text is scrubbed (message, arguments, traceback and stack), because a
+logged exception carries its own copy of the URL or token that caused it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ class ScrubFilter(logging.Filter):
         return True
 
 
+class ScrubFormatter(logging.Formatter):
+    """Formats as usual, then scrubs the whole text: tracebacks hold secrets too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is now (tests and daemons swap it)."""
 
@@ -51,7 +60,7 @@ def configure_logging(level: str = "INFO") -> None:
         return
     handler = _StderrHandler(sys.stderr)
     handler._nxhub = True  # type: ignore[attr-defined]
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(ScrubFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(ScrubFilter())
     root.addHandler(handler)
     root.setLevel(level)

@@ -128,6 +128,16 @@ def _no_files(db: Database, sid: int, worker: str, end: dt.datetime | None, sett
     return result
 
 
+def _relist_session_dirs(db: Database, inst_id: int, rows: list[Any], settings: Settings) -> bool:
+    """List the session's folders again, so a file rewritten in place (folder mtime unchanged) is re-read.
+
+    The incremental scan trusts a cold folder's mtime; a build must not: a rebuilt record shows the file
+    as it is now. Returns True when the index changed.
+    """
+    stats = scan(db, inst_id, settings, force_dirs={r.relpath.rpartition("/")[0] for r in rows})
+    return bool(stats.added_or_changed or stats.deleted)
+
+
 def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool: Any, progress: Progress | None,
                    rescan: bool) -> BuildResult:
     result = BuildResult(session_id=sid, status=S.BUILDING)
@@ -141,8 +151,11 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
         scan(db, inst_id, settings)
     version = extractor_version()
     with db.session() as sess:
-        session = sess.get(InstrumentSession, sid)
-        rows = find_session_files(sess, session, settings)
+        rows = find_session_files(sess, sess.get(InstrumentSession, sid), settings)
+    if rescan and rows and _relist_session_dirs(db, inst_id, rows, settings):
+        with db.session() as sess:
+            rows = find_session_files(sess, sess.get(InstrumentSession, sid), settings)
+    with db.session() as sess:
         mains = group_files(root, rows)
         attach_cached(sess, inst_id, mains, version)
     result.n_files = len(rows)

@@ -105,7 +105,7 @@ def cli(ctx: click.Context, data_dir: str | None, as_json: bool) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning expected errors into one line and an exit code."""
     try:
-        cli.main(args=argv, prog_name="nxhub", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="nxhub", standalone_mode=False)
     except NxhubError as exc:
         click.echo(f"nxhub: error: {exc}", err=True)
         sys.exit(exc.exit_code)
@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         click.echo("nxhub: interrupted", err=True)
         sys.exit(130)
+    # Outside standalone mode click returns a command's ``Exit(code)`` instead of raising it.
+    if isinstance(code, int) and not isinstance(code, bool) and code:
+        sys.exit(code)
 
 
 if __name__ == "__main__":

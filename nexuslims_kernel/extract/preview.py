@@ -132,35 +132,85 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
             step *= mult
             break
     first = math.ceil(lo / step) * step
-    return [first + i * step for i in range(int((hi - first) / step) + 1)]
+    return [round(first + i * step, 12) for i in range(int((hi - first) / step + 1e-9) + 1)]
+
+
+def _short(value: float) -> str:
+    """Compact tick label: 0, 250, 1.5k, 20k, 3M, 0.02."""
+    mag = abs(value)
+    for limit, suffix in ((1e9, "G"), (1e6, "M"), (1e4, "k")):
+        if mag >= limit:
+            return f"{value / limit:g}{suffix}"
+    return f"{value:g}"
+
+
+# X-ray spectra start with a noise (zero-strobe) peak far above any line; it is drawn clipped,
+# and the intensity scale is set by the spectrum above this energy.
+_SCALE_FROM = {"kev": 0.2}
+
+
+def _scale_start(y: np.ndarray, axis: dict[str, Any] | None) -> int:
+    """First channel used for the y scale (past the zero-energy peak of an X-ray spectrum)."""
+    axis = axis or {}
+    cut = _SCALE_FROM.get(str(axis.get("units") or "").strip().lower())
+    scale, offset = axis.get("scale") or 1.0, axis.get("offset") or 0.0
+    if cut is None or scale <= 0:
+        return 0
+    first = math.ceil((cut - offset) / scale)
+    return first if 0 < first < y.size * 0.9 else 0
+
+
+def _text_size(draw: ImageDraw.ImageDraw, text: str, font: ImageFont.ImageFont) -> tuple[int, int]:
+    box = draw.textbbox((0, 0), text, font=font)
+    return box[2] - box[0], box[3] - box[1]
 
 
 def plot_thumbnail(y: np.ndarray, axis: dict[str, Any] | None, width: int, height: int) -> Image.Image:
-    """A line plot of ``y`` against the (energy, wavelength, time ...) axis."""
+    """A line plot of ``y`` against its (energy, wavelength, time ...) axis, labelled outside the frame."""
     y = np.nan_to_num(_as_float(np.asarray(y)).ravel())
     scale = (axis or {}).get("scale") or 1.0
     offset = (axis or {}).get("offset") or 0.0
     x0, x1 = offset, offset + scale * max(1, y.size - 1)
     img = Image.new("RGB", (width, height), BG)
     draw = ImageDraw.Draw(img)
-    font = _font(max(9, height // 18))
-    left, right, top, bottom = int(width * 0.08), width - int(width * 0.03), int(height * 0.05), height - int(height * 0.14)
+    font = _font(max(9, height // 16))
+    scaled = y[_scale_start(y, axis):] if y.size else y
+    lo = min(0.0, float(scaled.min())) if scaled.size else 0.0
+    hi = float(scaled.max()) if scaled.size else 1.0
+    hi = hi + 0.05 * (hi - lo) if hi > lo else lo + 1.0
+    y_ticks = _ticks(lo, hi, 5)
+    y_labels = [_short(t) for t in y_ticks]
+    label_w = max(_text_size(draw, t, font)[0] for t in y_labels)
+    ascent, descent = font.getmetrics() if hasattr(font, "getmetrics") else (10, 3)
+    text_h = ascent + descent
+    x_ticks = _ticks(min(x0, x1), max(x0, x1))
+    last_w = _text_size(draw, _short(x_ticks[-1]), font)[0] if x_ticks else 0
+    left, top = label_w + 8, max(4, text_h // 2 + 2)
+    right, bottom = width - max(6, last_w // 2 + 2), height - (2 * text_h + 10)
     draw.rectangle([left, top, right, bottom], outline=FG)
     if y.size:
         stride = _stride(y.size, 2 * (right - left))
         ys = y[: (y.size // stride) * stride or y.size].reshape(-1, stride).max(axis=1) if y.size >= stride else y
-        lo, hi = float(ys.min()), float(ys.max())
-        span = hi - lo or 1.0
-        n = len(ys)
-        points = [(left + (right - left) * i / max(1, n - 1), bottom - (bottom - top) * (v - lo) / span) for i, v in enumerate(ys)]
+        n, span = len(ys), hi - lo
+        points = [(left + (right - left) * i / max(1, n - 1), bottom - (bottom - top) * (min(max(v, lo), hi) - lo) / span)
+                  for i, v in enumerate(ys)]
         draw.line(points if n > 1 else points * 2, fill=LINE, width=max(1, width // 300))
-    for tick in _ticks(min(x0, x1), max(x0, x1)):
+    for tick, text in zip(y_ticks, y_labels):
+        py = bottom - (bottom - top) * (tick - lo) / (hi - lo)
+        if top - 1 <= py <= bottom + 1:
+            draw.line([(left - 3, py), (left, py)], fill=FG)
+            draw.text((left - 5, py), text, fill=FG, font=font, anchor="rm")
+    for tick in x_ticks:
         px = left + (right - left) * (tick - x0) / ((x1 - x0) or 1)
-        draw.line([(px, bottom), (px, bottom + 4)], fill=FG)
-        draw.text((px - 8, bottom + 5), f"{tick:g}", fill=FG, font=font)
+        text = _short(tick)
+        draw.line([(px, bottom), (px, bottom + 3)], fill=FG)
+        draw.text((px, bottom + 4), text, fill=FG, font=font, anchor="ma")
     name = (axis or {}).get("name") or ""
     units = (axis or {}).get("units") or ""
-    draw.text((right - width // 4, top + 4), f"{name} ({units})" if units else name, fill=FG, font=font)
+    title = f"{name} ({units})" if units and name else name or units
+    if title:
+        tw = _text_size(draw, title, font)[0]
+        draw.text((max(2, (left + right - tw) / 2), bottom + text_h + 6), title, fill=FG, font=font)
     return img
 
 

@@ -1,5 +1,9 @@
 """Real `nxhub worker` processes share one queue: every session is built exactly once,
-and a session whose worker is killed -9 mid-build is reclaimed and finished by another."""
+and a session whose worker is killed -9 mid-build is reclaimed and finished by another.
+
+Builds are counted twice: from nxhub's own status events, and from outside its bookkeeping by the
+installed counting extractor (tests/plugins), which logs every read of a session's file.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import time
 from pathlib import Path
 
 from buildkit import T0, add_sessions, add_store, touch
+from pluginkit import plugin_env
 from sqlalchemy import func, select
 
 from nexuslims_kernel.db.models import InstrumentSession, Record, SessionEvent
@@ -35,18 +40,20 @@ def _status_counts(db) -> dict[str, int]:
         return dict(sess.execute(select(InstrumentSession.status, func.count()).group_by(InstrumentSession.status)).all())
 
 
-def test_workers_build_each_session_exactly_once_even_when_one_is_killed(db, db_url, env_for_cli, tmp_path: Path) -> None:
+def test_workers_build_each_session_exactly_once_even_when_one_is_killed(db, db_url, env_for_cli, counting_plugin: Path,
+                                                                       tmp_path: Path) -> None:
     root = tmp_path / "store"
     inst = add_store(db, root)
     starts = [T0 + dt.timedelta(hours=3 * i) for i in range(N_SESSIONS)]
     ids = add_sessions(db, inst, starts, hours=1)
     for i in range(WITH_FILES):
-        path = root / f"s{i}" / "notes.txt"
+        path = root / f"s{i}" / "frame.count"
         path.parent.mkdir(parents=True)
-        path.write_text(f"session {i}\n")
+        path.write_text(f"COUNT session {i}\n")
         touch(path, starts[i] + dt.timedelta(minutes=10))
     n_workers = 4 if db.dialect == "postgresql" else 2
-    env = env_for_cli | {"NXHUB_BUILD_RECLAIM_AFTER_S": "2", "NXHUB_BUILD_HEARTBEAT_S": "0.3",
+    count_log = tmp_path / "extractions.log"
+    env = plugin_env(env_for_cli, counting_plugin, count_log) | {"NXHUB_BUILD_RECLAIM_AFTER_S": "2", "NXHUB_BUILD_HEARTBEAT_S": "0.3",
                          "NXHUB_BUILD_NO_FILES_WAIT_S": "0", "NXHUB_EXTRACT_WORKERS": "1", "NXHUB_LOG_LEVEL": "WARNING"}
     procs = _start_workers(n_workers, env, tmp_path)
     victim = victim_session = None
@@ -96,5 +103,10 @@ def test_workers_build_each_session_exactly_once_even_when_one_is_killed(db, db_
     assert claims[victim_session][1] != victim
     reclaims = [p for sid, to, _a, p in events if sid == victim_session and to == "TO_BE_BUILT"]
     assert reclaims == [{"reason": f"worker {victim} stopped heartbeating"}]
+    extractions = [line.split("\t")[0] for line in count_log.read_text().splitlines()]
+    for i in range(WITH_FILES):
+        reads = extractions.count(str(root / f"s{i}" / "frame.count"))
+        # the killed worker may have read its file before dying; nobody else reads a file twice
+        assert reads == 1 or (ids[i] == victim_session and reads == 2), f"session {ids[i]}'s file was read {reads} times"
     used = {a for c in claims.values() for a in c}
     assert len(used) >= 2  # the queue really was shared

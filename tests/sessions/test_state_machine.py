@@ -82,3 +82,34 @@ def test_two_processes_racing_for_one_session_only_one_wins(db: Database, db_url
         with db.session() as sess:
             moves = sess.scalar(select(func.count()).where(SessionEvent.session_id == sid, SessionEvent.to_status == "BUILDING"))
             assert moves == 1
+
+
+def test_a_move_that_read_a_stale_status_matches_no_row_and_is_refused(db: Database) -> None:
+    """The guarded UPDATE itself, on both backends: another writer moves the session after our read.
+
+    The other writer's change is made on our own connection just before our UPDATE runs (as if it had
+    committed in between), so the interleaving is exact on SQLite too, where the write lock would
+    otherwise serialise the two racers before either reads.
+    """
+    from sqlalchemy import event, text
+
+    sid = _new_session(db, SessionStatus.TO_BE_BUILT)
+    with db.session(write=True) as sess:
+        conn = sess.connection()
+        fired = []
+
+        def other_writer_first(connection, cursor, statement, parameters, context, executemany) -> None:
+            if statement.lstrip().upper().startswith("UPDATE SESSIONS") and not fired:
+                fired.append(statement)
+                cursor.execute(f"UPDATE sessions SET status = 'BUILDING' WHERE id = {int(sid)}")
+
+        event.listen(conn, "before_cursor_execute", other_writer_first)
+        try:
+            with pytest.raises(ConcurrentUpdateError, match="changed status while it was being moved"):
+                transition(sess, sid, SessionStatus.BUILDING, actor="late")
+        finally:
+            event.remove(conn, "before_cursor_execute", other_writer_first)
+        assert fired, "the interleaving hook never ran"
+        assert sess.execute(text("SELECT status FROM sessions WHERE id = :i"), {"i": sid}).scalar() == "BUILDING"
+        late = sess.scalar(select(func.count()).where(SessionEvent.session_id == sid, SessionEvent.actor == "late"))
+        assert late == 0  # the losing move left no audit event
