@@ -76,7 +76,11 @@ async def open_record(browser, url: str, ctx=None) -> float:
     page = await ctx.new_page()
     t = time.perf_counter()
     await page.goto(url, timeout=300_000)
-    await page.wait_for_selector(".nx-h1", timeout=300_000)
+    try:
+        await page.wait_for_selector(".nx-h1", timeout=300_000)
+    except Exception as exc:  # say what the person saw instead
+        text = (await page.inner_text("body"))[-300:].replace("\n", " | ")
+        raise RuntimeError(f"no record summary; the page says: {text}") from exc
     await page.wait_for_function("() => { const i = [...document.querySelectorAll('.nx-card img')];"
                                  " return i.length > 0 && i.slice(0, 4).every(x => x.complete && x.naturalWidth > 0); }", timeout=300_000)
     took = time.perf_counter() - t

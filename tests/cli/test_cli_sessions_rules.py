@@ -13,7 +13,7 @@ from nexuslims_kernel.sessions.events import ingest_event, parse_event
 
 
 @pytest.fixture
-def titan(nxhub):  # noqa: F811
+def titan(nxhub):
     assert nxhub("init")[0] == 0
     assert nxhub("instruments", "add", "Titan")[0] == 0
     for user in ("alice", "eve"):

@@ -43,7 +43,7 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     if chromium_path() is None:
-        pytest.skip("Chromium not found: install Debian's package (apt-get install chromium; `make test` does it as root)")
+        pytest.skip("Chromium not found: install Debian's package (apt-get install chromium; `make test` does it as root through tests/prereqs.sh)")
     data_dir = tmp_path_factory.mktemp("site")
     settings = load_settings(environ={}, overrides={"data_dir": str(data_dir), "database_url": f"sqlite:///{data_dir / 'nxhub.db'}"})
     set_settings(settings)
