@@ -29,10 +29,12 @@ class LoggerHandler(BaseHandler):
 class EventsHandler(LoggerHandler):
     """POST /logger/events (one event or {"events": [...]}) and /logger/{start,end,note}.
 
-    A batch is applied event by event, in order, each in its own transaction, and
-    answered per event: each result is what was stored, or ``{"uuid", "error":
-    {"status", "message"}}`` for an event a rule refused (the events after it are
-    still tried). A single event answers with the refusal's own status code.
+    A batch is applied in order in one transaction, each event inside a savepoint
+    of its own (a refused event rolls back alone; one commit for the batch, so a
+    Logger's backlog of thousands of events arrives in seconds), and answered per
+    event: each result is what was stored, or ``{"uuid", "error": {"status",
+    "message"}}`` for an event a rule refused (the events after it are still tried).
+    A single event answers with the refusal's own status code.
     """
 
     async def post(self, kind: str | None = None) -> None:
@@ -44,17 +46,39 @@ class EventsHandler(LoggerHandler):
         if not batch:
             self.send_json(await self.run(self._ingest, parse_logger_event(raw[0], kind.upper() if kind else None)))
             return
-        results = [await self._one(item) for item in raw]
+        parsed: list[LoggerEvent | dict[str, Any]] = []
+        for item in raw:
+            try:
+                parsed.append(parse_logger_event(item))
+            except (ApiError, NxhubError) as exc:
+                parsed.append(_refusal(item, exc))
+        results = await self.run(self._ingest_batch, parsed)
         refused = sum("error" in r for r in results)
         self.send_json({"results": results, "stored": len(results) - refused, "refused": refused})
 
-    async def _one(self, item: Any) -> dict[str, Any]:
+    def _ingest_batch(self, items: list[LoggerEvent | dict[str, Any]]) -> list[dict[str, Any]]:
+        """The batch in one write transaction, a savepoint per event; on a concurrent insert, event by event."""
         try:
-            return await self.run(self._ingest, parse_logger_event(item))
+            with self.ctx.db.session(write=True) as sess:
+                out = []
+                for ev in items:
+                    if isinstance(ev, dict):  # refused while parsing
+                        out.append(ev)
+                        continue
+                    try:
+                        with sess.begin_nested():
+                            out.append(ingest_event(sess, self.principal.instrument_id, ev, actor=self.principal.label))
+                    except NxhubError as exc:
+                        out.append(_refusal({"uuid": ev.uuid}, exc))
+                return out
+        except IntegrityError:  # another request stored one of these events first: the replay rule sorts it out
+            return [ev if isinstance(ev, dict) else self._one(ev) for ev in items]
+
+    def _one(self, ev: LoggerEvent) -> dict[str, Any]:
+        try:
+            return self._ingest(ev)
         except (ApiError, NxhubError) as exc:
-            status, message = status_and_message(500, exc)
-            uuid = item.get("uuid") if isinstance(item, dict) and isinstance(item.get("uuid"), str) else None
-            return {"uuid": uuid, "error": {"status": status, "message": message}}
+            return _refusal({"uuid": ev.uuid}, exc)
 
     def _ingest(self, ev: LoggerEvent) -> dict[str, Any]:
         # A concurrent request with the same event or session may win the insert:
@@ -67,6 +91,13 @@ class EventsHandler(LoggerHandler):
                 if attempt == 2:
                     raise ApiError(409, f"event {ev.uuid} conflicts with a concurrent update; resend it") from None
         raise AssertionError("unreachable")
+
+
+def _refusal(item: Any, exc: Exception) -> dict[str, Any]:
+    """A batch's answer for one refused event: its uuid (when it had one) and the error."""
+    status, message = status_and_message(500, exc)
+    uuid = item.get("uuid") if isinstance(item, dict) and isinstance(item.get("uuid"), str) else None
+    return {"uuid": uuid, "error": {"status": status, "message": message}}
 
 
 class HeartbeatHandler(LoggerHandler):
