@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import errno
-import socket
-
+from nexuslims_kernel.cli.ports import bind_problem
 from nexuslims_kernel.config import Settings
 
 
@@ -20,16 +18,8 @@ def hub_ports(settings: Settings) -> dict[str, tuple[str, int, str]]:
 
 
 def port_problem(host: str, port: int) -> str | None:
-    """None when ``host:port`` can be bound now, else why not."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                return "in use by another program"
-            return exc.strerror or str(exc)
-    return None
+    """None when ``host:port`` can be bound now, else why not (the same probe as ``nxhub api serve``'s)."""
+    return bind_problem(host, port)
 
 
 def busy_ports(settings: Settings) -> list[str]:
