@@ -16,7 +16,8 @@ def pages() -> None:
 @click.option("--api", "api_url", envvar="NXHUB_API_URL", help="The API (default: NXHUB_API_URL, else this machine's api.host:api.port).")
 @click.option("--token", envvar="NXHUB_API_TOKEN", help="Your personal API token (default: NXHUB_API_TOKEN; none = public records).")
 @click.option("--apps", "apps_dir", type=click.Path(file_okay=False, exists=True), help="Folder of page notebooks (default: voila_apps/).")
-@click.option("--preheat", type=click.IntRange(0, 8), default=0, show_default=True, help="Kernels kept warm per page.")
+@click.option("--preheat", type=click.IntRange(0, 8), default=1, show_default=True,
+              help="Kernels kept started and imported per page, waiting for a visitor (0: start one per visit).")
 @click.pass_context
 def serve(ctx: click.Context, port: int, host: str, api_url: str | None, token: str | None, apps_dir: str | None, preheat: int) -> None:
     """Serve the pages until interrupted, calling the API with your token."""

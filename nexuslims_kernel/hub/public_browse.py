@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from nexuslims_kernel.pages.serve import jupyter_path_with_template
+from nexuslims_kernel.pages.serve import PAGES_ONLY_FLAGS, VOILA_FLAGS, jupyter_path_with_template
 
 SERVICE_PREFIX = "/services/nxhub-public/"
 
@@ -30,7 +30,7 @@ def main(argv: list[str]) -> None:
     pages, port, api_url = argv
     voila = os.path.join(os.path.dirname(sys.executable), "voila")
     args = [voila, pages, f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1", f"--base_url={SERVICE_PREFIX}",
-            "--template=nxhub", "--theme=light", "--VoilaConfiguration.show_tracebacks=False"]
+            *VOILA_FLAGS, *PAGES_ONLY_FLAGS]
     env = clean_env(dict(os.environ), api_url)
     env["JUPYTER_PATH"] = jupyter_path_with_template(env)
     os.execve(voila, args, env)

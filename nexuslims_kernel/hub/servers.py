@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nexuslims_kernel.config import Settings
-from nexuslims_kernel.pages.serve import jupyter_path_with_template
+from nexuslims_kernel.pages.serve import VOILA_FLAGS, jupyter_path_with_template
 
 API_SERVICE = "nxhub-api"
 PUBLIC_SERVICE = "nxhub-public"
@@ -96,8 +96,7 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, d
     idle = str(hub.idle_timeout_s)
     c.Spawner.args = [f"--MappingKernelManager.cull_idle_timeout={idle}", "--MappingKernelManager.cull_interval=300",
                       # the pages' own Voilà template (no CDN fonts), as ``nxhub pages serve`` uses
-                      "--VoilaConfiguration.template=nxhub", "--VoilaConfiguration.theme=light",
-                      "--VoilaConfiguration.show_tracebacks=False"]
+                      *VOILA_FLAGS]
     if os.geteuid() == 0:  # CI and containers run everything as root; Jupyter refuses that unless told
         c.Spawner.args.append("--allow-root")
     env = {"NXHUB_API_URL": api_url(settings), "MPLBACKEND": "Agg", "JUPYTER_PATH": jupyter_path_with_template()}

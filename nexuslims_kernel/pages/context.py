@@ -116,5 +116,9 @@ def show_page(page_cls: type, catalog: RecordCatalog | None = None) -> Any:
         box.add_class("nx-page")
         display(box)
         return None
+    first_paint = getattr(page, "prerender", None)
+    html = first_paint() if first_paint is not None and os.environ.get("VOILA_KERNEL_ID") else None
+    if html:  # only under Voilà, whose ``nxhub`` template shows it before any script runs
+        display({"text/html": html}, raw=True, metadata={"nxhub": "prerender"})
     display(page.widget)
     return page

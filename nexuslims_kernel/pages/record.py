@@ -11,7 +11,7 @@ from nexuslims_kernel.catalog import CatalogError
 from nexuslims_kernel.pages import notebook
 from nexuslims_kernel.pages.context import PAGES, PageContext, show_page
 from nexuslims_kernel.pages.text import names, quantity, size, span, when
-from nexuslims_kernel.pages.widgets import Cards, Stylesheet, esc, kv_table, raw_tree, topbar
+from nexuslims_kernel.pages.widgets import Cards, Stylesheet, cards_html, esc, kv_table, raw_tree, topbar
 
 log = logging.getLogger(__name__)
 GALLERY_PAGE = 24
@@ -50,14 +50,7 @@ class Gallery:
         self.prev, self.next = W.Button(description="‹ Previous"), W.Button(description="Next ›")
         self.prev.on_click(lambda _: self.turn(-1))
         self.next.on_click(lambda _: self.turn(+1))
-        tz = (page.rec.get("instrument") or {}).get("timezone")
-        setup = ", ".join(f"{k.replace('_', ' ')} {' '.join(x for x in quantity(v) if x)}" for k, v in list((act.get("setup") or {}).items())[:4])
-        zip_link = page.ctx.api(f"/records/{page.rec['id']}/activities/{int(act['seq'])}/zip")
-        head = W.HTML(
-            f'<div class="nx-activity-head"><div><span class="nx-section-title">Activity {int(act["seq"])}</span> '
-            f'<span class="nx-setup">{esc(span(act.get("start"), act.get("end"), tz))} · {self.total:,} dataset{"s" if self.total != 1 else ""}'
-            f'{" · " + esc(setup) if setup else ""}</span></div>'
-            f'<a class="nx-button" href="{esc(zip_link)}" download>Activity zip</a></div>')
+        head = W.HTML(page.activity_head(act))
         pager = W.HBox([self.status, self.prev, self.next], layout=W.Layout(justify_content="flex-end", align_items="center"))
         pager.add_class("nx-pager")
         self.widget = W.VBox([head, self.cards, pager])
@@ -93,17 +86,13 @@ class RecordPage:
             self.widget = W.VBox([Stylesheet(), bar, W.HTML(f'<div class="nx-panel nx-empty">{esc(msg)} <a href="browse.ipynb">Browse records</a></div>')])
             self.widget.add_class("nx-page")
             return
-        rid = self.rec["id"]
-        downloads = "".join(f'<a href="{esc(ctx.api(path))}" download>{esc(label)}</a>' for label, path in (
-            ("All files (zip)", f"/records/{rid}/zip"), ("Nexus XML", f"/records/{rid}/export/xml"),
-            ("JSON", f"/records/{rid}/export/json"), ("RO-Crate", f"/records/{rid}/export/rocrate")))
         self.notebook_out = W.HTML()
         open_nb = W.Button(description="Open in notebook", button_style="primary")
         open_nb.on_click(lambda _: self._open_notebook())
         summary_box = W.HTML(summary_html(self.rec))
         summary_box.add_class("nx-summary")
         summary = W.VBox([summary_box,
-                          W.HTML(f'<div class="nx-facet-title">Downloads</div><div class="nx-downloads">{downloads}</div>'),
+                          W.HTML(self.downloads()),
                           W.HBox([open_nb, self.notebook_out], layout=W.Layout(align_items="center"))])
         summary.add_class("nx-panel")
         self.activities_box = W.VBox()
@@ -117,6 +106,41 @@ class RecordPage:
                                                        layout=W.Layout(padding="0 16px"))])
         self.widget.add_class("nx-page")
         self._show_activities(FIRST_ACTIVITIES)
+
+    def downloads(self) -> str:
+        rid = self.rec["id"]
+        links = "".join(f'<a href="{esc(self.ctx.api(path))}" download>{esc(label)}</a>' for label, path in (
+            ("All files (zip)", f"/records/{rid}/zip"), ("Nexus XML", f"/records/{rid}/export/xml"),
+            ("JSON", f"/records/{rid}/export/json"), ("RO-Crate", f"/records/{rid}/export/rocrate")))
+        return f'<div class="nx-facet-title">Downloads</div><div class="nx-downloads">{links}</div>'
+
+    def activity_head(self, act: dict[str, Any]) -> str:
+        tz = (self.rec.get("instrument") or {}).get("timezone")
+        total = act.get("n_datasets", 0)
+        setup = ", ".join(f"{k.replace('_', ' ')} {' '.join(x for x in quantity(v) if x)}" for k, v in list((act.get("setup") or {}).items())[:4])
+        zip_link = self.ctx.api(f"/records/{self.rec['id']}/activities/{int(act['seq'])}/zip")
+        return (f'<div class="nx-activity-head"><div><span class="nx-section-title">Activity {int(act["seq"])}</span> '
+                f'<span class="nx-setup">{esc(span(act.get("start"), act.get("end"), tz))} · {total:,} dataset{"s" if total != 1 else ""}'
+                f'{" · " + esc(setup) if setup else ""}</span></div>'
+                f'<a class="nx-button" href="{esc(zip_link)}" download>Activity zip</a></div>')
+
+    def prerender(self) -> str | None:
+        """The page as static HTML, shown by the ``nxhub`` template the moment the document arrives.
+
+        Voilà's front end needs about a second of scripts before widgets draw; this
+        paints the summary, downloads and first thumbnails at once, and the
+        stylesheet hides it when the live page (``.nx-page``) appears in its place.
+        """
+        if not hasattr(self, "rec"):
+            return None
+        galleries = "".join(f'<div class="nx-activity">{self.activity_head(g.act)}{cards_html(g.cards.items, "grid", g.cards.empty_text)}'
+                            f'<div class="nx-static-pager">{g.status.value}</div></div>' for g in self.galleries)
+        panel = '<div class="nx-section-title">Dataset</div><div class="nx-status">Select a thumbnail to see its metadata.</div>'
+        return (f'<div class="nx-prerender">{topbar("Records", self.ctx.username, PAGES)}<div style="padding:0 16px">'
+                f'<div class="nx-panel"><div class="nx-summary">{summary_html(self.rec)}</div>{self.downloads()}'
+                f'<span class="nx-static-button" aria-hidden="true">Open in notebook</span></div>'
+                f'<div style="display:flex;align-items:flex-start"><div style="flex:1 1 60%;min-width:0">{galleries}</div>'
+                f'<div class="nx-panel" style="flex:0 0 40%;min-width:0;margin:16px 0 0 16px">{panel}</div></div></div></div>')
 
     def _show_activities(self, n: int) -> None:
         acts = self.rec.get("activities") or []

@@ -19,6 +19,16 @@ from tornado import httpclient, httputil
 
 SHARE = Path(__file__).parent / "share" / "jupyter"
 PROXY_PREFIX = "nxhub-api"
+# Every Voilà that renders these pages (``pages serve``, the hub's servers, the public service) takes these.
+# nbclient stops waiting for a cell's output 4 s after the kernel's reply and the page then stays blank; with
+# ten kernels starting at once on 2 cores the output can lag that much, so it waits up to a minute.
+VOILA_FLAGS = ("--VoilaConfiguration.template=nxhub", "--VoilaConfiguration.theme=light",
+               "--VoilaConfiguration.show_tracebacks=False", "--VoilaExecutor.iopub_timeout=60")
+# A Voilà that renders only these pages loads only the front-end extensions they use (each one costs the
+# browser a round of downloads and script start-up on every visit). Not for the hub's servers: people's own
+# Voilà dashboards there may use any widget library.
+PAGES_ONLY_FLAGS = ('--VoilaConfiguration.extension_allowlist=["anywidget", "bqplot", "bqscales", '
+                    '"@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8"]',)
 PASS_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "Content-Range", "Accept-Ranges", "Cache-Control", "Last-Modified")
 
 
@@ -98,9 +108,8 @@ def make_voila(apps_dir: Path, api_root: str, token: str | None, port: int, ip: 
             ]
             return ours + super().init_handlers()
 
-    argv = [str(apps_dir), f"--port={port}", f"--Voila.ip={ip}", "--no-browser", "--template=nxhub", "--theme=light",
-            "--Voila.port_retries=0", "--MappingKernelManager.cull_idle_timeout=900", "--MappingKernelManager.cull_interval=60",
-            "--VoilaConfiguration.show_tracebacks=False"]
+    argv = [str(apps_dir), f"--port={port}", f"--Voila.ip={ip}", "--no-browser", *VOILA_FLAGS, *PAGES_ONLY_FLAGS,
+            "--Voila.port_retries=0", "--MappingKernelManager.cull_idle_timeout=900", "--MappingKernelManager.cull_interval=60"]
     if preheat:
         argv += ["--preheat_kernel=True", f"--pool_size={preheat}"]
     app = PagesVoila()

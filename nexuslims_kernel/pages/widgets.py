@@ -8,6 +8,7 @@ other piece of HTML is assembled here with :func:`esc` on each value.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ import anywidget
 import traitlets
 
 STATIC = Path(__file__).parent / "static"
+#: the pages' one stylesheet, beside the Voilà template that also inlines it in the document head
+CSS = Path(__file__).parent / "share" / "jupyter" / "voila" / "templates" / "nxhub" / "nxhub.css"
 
 
 def esc(value: Any) -> str:
@@ -25,7 +28,7 @@ class Stylesheet(anywidget.AnyWidget):
     """Carries the pages' CSS into any Voilà template (anywidget puts ``_css`` in the document head)."""
 
     _esm = "export default { render({ el }) { el.style.display = 'none'; } };"
-    _css = (STATIC / "nxhub.css").read_text(encoding="utf-8")
+    _css = CSS.read_text(encoding="utf-8")
 
 
 class UrlSync(anywidget.AnyWidget):
@@ -47,6 +50,27 @@ class Cards(anywidget.AnyWidget):
     selected = traitlets.Int(-1).tag(sync=True)
     layout = traitlets.Unicode("list").tag(sync=True)
     empty_text = traitlets.Unicode("Nothing here.").tag(sync=True)
+
+
+def safe_href(href: Any) -> str:
+    """A link target, or ``#`` for script-bearing schemes (as ``safeHref`` in ``cards.js``)."""
+    text = href if isinstance(href, str) else ""
+    return "#" if re.match(r"\s*(javascript|data|vbscript):", text, re.IGNORECASE) or not text else text
+
+
+def cards_html(items: list[dict[str, Any]], layout: str = "grid", empty_text: str = "Nothing here.") -> str:
+    """What ``cards.js`` draws for ``items``, as escaped static HTML (a page's server-rendered first paint)."""
+    out = []
+    for item in items:
+        src = safe_href(item.get("src"))
+        thumb = (f'<div class="nx-thumb"><img decoding="async" alt="{esc(item.get("title"))}" src="{esc(src)}"></div>' if src != "#"
+                 else '<div class="nx-thumb nx-thumb-missing"></div>')
+        lines = "".join(f'<div class="nx-card-line">{esc(line)}</div>' for line in item.get("lines") or [])
+        tags = "".join(f'<span class="nx-tag">{esc(tag)}</span>' for tag in item.get("tags") or [])
+        out.append(f'<a class="nx-card" data-id="{esc(item.get("id"))}" href="{esc(safe_href(item.get("href")))}">{thumb}<div class="nx-card-body">'
+                   f'<div class="nx-card-title">{esc(item.get("title"))}</div>{lines}<div class="nx-tags">{tags}</div></div></a>')
+    body = "".join(out) or f'<div class="nx-empty">{esc(empty_text)}</div>'
+    return f'<div class="nx-cards-host"><div class="nx-cards nx-layout-{esc(layout)}">{body}</div></div>'
 
 
 def kv_table(rows: list[tuple[str, Any]]) -> str:

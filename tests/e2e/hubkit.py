@@ -53,9 +53,15 @@ class UpProcess:
                         NXHUB_DATA_DIR=str(self.data_dir), PYTHONPATH=str(REPO), **(extra_env or {}))
         self.log_path = root / "up.log"
         self._log = self.log_path.open("w")
-        self.proc = subprocess.Popen([sys.executable, "-m", "nexuslims_kernel.cli.main", "up", "--port", str(self.ports["PORT"])],
-                                     env=self.env, cwd=root, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = self.launch(root)
         self.seen: set[psutil.Process] = set()
+
+    def launch(self, root: Path) -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "nexuslims_kernel.cli.main", "up", "--port", str(self.ports["PORT"])],
+                                env=self.env, cwd=root, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def interrupt(self, sig: int) -> None:
+        self.proc.send_signal(sig)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -97,7 +103,7 @@ class UpProcess:
         """Ctrl-C (or ``sig``); the exit code and whatever descendant outlived it (killed then)."""
         self.record_children()
         if self.proc.poll() is None:
-            self.proc.send_signal(sig)
+            self.interrupt(sig)
         try:
             code = self.proc.wait(90)
         except subprocess.TimeoutExpired:
@@ -111,6 +117,33 @@ class UpProcess:
                 proc.kill()
         self._log.close()
         return code, leftovers
+
+
+class MakeRun(UpProcess):
+    """``make run`` in a fresh clone of this repository, as the README tells a new user: the clone makes its own
+    ``.venv`` and ``node_modules`` (package caches are used when warm), then starts the hub on free ports.
+
+    It runs in its own process group and :meth:`stop` signals the whole group, as Ctrl-C in a terminal does.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.clone = root / "clone"
+        subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(REPO), str(self.clone)], check=True, timeout=300)
+        super().__init__(root)
+
+    def launch(self, root: Path) -> subprocess.Popen:
+        # nothing of this checkout's venv: the clone's own code from the clone's own .venv
+        for name in ("PYTHONPATH", "VIRTUAL_ENV", "NXHUB_DATA_DIR"):
+            self.env.pop(name, None)
+        self.env["PATH"] = os.pathsep.join(p for p in self.env.get("PATH", "").split(os.pathsep) if not p.startswith(sys.prefix))
+        # the data dir and ports as a user would override them: `make run DATA=...` and NXHUB_HUB_* in the environment
+        self.env["NXHUB_HUB_PORT"] = str(self.ports["PORT"])
+        return subprocess.Popen(["make", "run", f"DATA={self.data_dir}"], env=self.env, cwd=self.clone, stdout=self._log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+    def interrupt(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
 
 
 def launch_chromium(playwright):

@@ -12,7 +12,10 @@ from browserkit import BIG, XSS_TITLE, shot
 
 # One Voilà server and one browser for the whole module: keep its tests on one xdist worker (make test uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("pages-browser")
-CARD = ".nx-card"
+# The live (widget) page; the record page's server-rendered first paint (.nx-prerender) sits before it, hidden once it draws.
+LIVE = ".nx-page"
+CARD = f"{LIVE} .nx-card"
+H1 = f"{LIVE} .nx-h1"
 
 
 def _titles(page) -> list[str]:
@@ -20,7 +23,8 @@ def _titles(page) -> list[str]:
 
 
 def _wait_cards(page, predicate, timeout: float = 30_000) -> list[str]:
-    page.wait_for_function("() => document.querySelectorAll('.nx-card').length > 0 || document.querySelector('.nx-empty')", timeout=timeout)
+    page.wait_for_function("() => document.querySelectorAll('.nx-page .nx-card').length > 0 || document.querySelector('.nx-page .nx-empty')",
+                           timeout=timeout)
     deadline = page.evaluate("Date.now()") + timeout
     while True:
         titles = _titles(page)
@@ -56,11 +60,11 @@ def test_typing_a_search_narrows_the_list_and_the_url_follows(site, page):
 
 def test_record_page_shows_thumbnails_and_metadata(site, page):
     page.goto(site.pages.url("record", f"id={site.records['demo-01']}"))
-    page.wait_for_selector(".nx-h1", timeout=60_000)
-    assert "FePt nanoparticles" in page.locator(".nx-h1").inner_text()
-    summary = page.locator(".nx-kv").first.inner_text()
+    page.wait_for_selector(H1, timeout=60_000)
+    assert "FePt nanoparticles" in page.locator(H1).inner_text()
+    summary = page.locator(f"{LIVE} .nx-kv").first.inner_text()
     assert "alice" in summary and "Experimenters" in summary
-    page.wait_for_function("() => { const imgs = [...document.querySelectorAll('.nx-card img')];"
+    page.wait_for_function("() => { const imgs = [...document.querySelectorAll('.nx-page .nx-card img')];"
                            " return imgs.length >= 3 && imgs.every(i => i.complete && i.naturalWidth > 0); }", timeout=30_000)
     page.locator(CARD).first.click()
     page.wait_for_selector("text=Metadata (normalised)", timeout=30_000)
@@ -112,8 +116,8 @@ def test_markup_in_a_session_title_shows_as_text(site, page):
     titles = _wait_cards(page, lambda t: len(t) == 1)
     assert titles == [XSS_TITLE]
     page.goto(site.pages.url("record", f"id={site.records['xss']}"))
-    page.wait_for_selector(".nx-h1", timeout=60_000)
-    assert page.locator(".nx-h1").inner_text() == XSS_TITLE
+    page.wait_for_selector(H1, timeout=60_000)
+    assert page.locator(H1).inner_text() == XSS_TITLE
     page.wait_for_timeout(500)
     assert page.evaluate("window.__pwned") is None
     assert page.locator('img[src="x"]').count() == 0
@@ -124,11 +128,11 @@ def test_a_thousand_dataset_record_pages_its_gallery(site, page):
     page.goto(site.pages.url("record", f"id={site.records['big']}"))
     page.wait_for_selector(CARD, timeout=60_000)
     assert page.locator(CARD).count() == 24
-    status = page.locator(".nx-activity .nx-status").first
+    status = page.locator(f"{LIVE} .nx-activity .nx-status").first
     assert status.inner_text() == f"1–24 of {BIG:,}"
     first_ids = page.locator(CARD).evaluate_all("cs => cs.map(c => c.dataset.id)")
     page.get_by_role("button", name="Next ›").click()
-    page.wait_for_function("() => document.querySelector('.nx-activity .nx-status').innerText.startsWith('25–48')")
+    page.wait_for_function("() => document.querySelector('.nx-page .nx-activity .nx-status').innerText.startsWith('25–48')")
     second_ids = page.locator(CARD).evaluate_all("cs => cs.map(c => c.dataset.id)")
     assert len(second_ids) == 24 and not set(first_ids) & set(second_ids)
     shot(page, "record-1000-datasets")
@@ -161,9 +165,52 @@ def test_preheated_kernels_wait_for_the_request_and_read_its_query(site, page):
         page.wait_for_timeout(8000)  # the pool fills
         for key, title in (("demo-01", "FePt nanoparticles"), ("demo-05", "EELS of the carbon support")):
             page.goto(warm.url("record", f"id={site.records[key]}"), timeout=120_000)
-            page.wait_for_selector(".nx-h1", timeout=120_000)
-            assert title in page.locator(".nx-h1").inner_text()
+            page.wait_for_selector(H1, timeout=120_000)
+            assert title in page.locator(H1).inner_text()
         page.goto(warm.url("record", f"id={site.records['xss']}"), timeout=120_000)  # bob's private record: not for anonymous
         page.wait_for_selector("text=Record not found, or not yours to see", timeout=120_000)
     finally:
         warm.stop()
+
+
+def test_record_page_paints_its_summary_and_thumbnails_before_any_script_runs(site, browser):
+    """The first paint is in the document itself: with JavaScript off the record is already readable."""
+    ctx = browser.new_context(viewport={"width": 1360, "height": 1000}, java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.goto(site.pages.url("record", f"id={site.records['demo-01']}"), timeout=120_000)
+        first = page.locator(".nx-prerender")
+        assert first.locator(".nx-h1").is_visible()
+        assert "FePt nanoparticles" in first.locator(".nx-h1").inner_text()
+        assert "Alice Archer" in first.locator(".nx-kv").first.inner_text()
+        thumbs = first.locator(".nx-card img")
+        assert thumbs.count() == 6
+        for i in range(thumbs.count()):  # each one really loads: a box with pixels, not a broken-image icon
+            thumbs.nth(i).scroll_into_view_if_needed()
+            page.wait_for_function("i => { const im = document.querySelectorAll('.nx-prerender .nx-card img')[i];"
+                                   " return im.complete && im.naturalWidth > 0; }", arg=i, timeout=30_000)
+        links = {a.inner_text(): a.get_attribute("href") for a in first.locator(".nx-downloads a").all()}
+        assert set(links) == {"All files (zip)", "Nexus XML", "JSON", "RO-Crate"}
+        answer = page.request.get(site.pages.base + links["JSON"])
+        assert answer.ok and "FePt nanoparticles" in answer.text()
+        shot(page, "record-first-paint")
+    finally:
+        ctx.close()
+
+
+def test_first_paint_escapes_markup_and_gives_way_to_the_live_page(site, page):
+    held = []
+    page.route("**/voila/static/voila.js", lambda route: held.append(route))  # hold Voilà's scripts: only the first paint shows
+    page.goto(site.pages.url("record", f"id={site.records['xss']}"), wait_until="commit", timeout=120_000)
+    page.wait_for_selector(".nx-prerender .nx-h1", timeout=60_000)
+    assert page.locator(".nx-prerender .nx-h1").inner_text() == XSS_TITLE
+    assert page.locator('img[src="x"]').count() == 0 and page.evaluate("window.__pwned") is None
+    page.wait_for_function("() => document.querySelectorAll('.nx-prerender img').length > 0")
+    for route in held:
+        route.continue_()
+    page.unroute("**/voila/static/voila.js")
+    page.wait_for_selector(H1, timeout=60_000)
+    page.wait_for_timeout(300)
+    visible = page.evaluate("() => [...document.querySelectorAll('.nx-h1')].filter(e => e.offsetParent !== null).length")
+    assert visible == 1 and page.locator(".nx-prerender").first.is_hidden()
+    assert page.locator(H1).inner_text() == XSS_TITLE and page.evaluate("window.__pwned") is None

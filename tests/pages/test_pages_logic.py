@@ -43,3 +43,16 @@ def test_browser_api_base_in_the_hub_and_under_pages_serve():
     assert browser_api_base({"JUPYTERHUB_BASE_URL": "/hub-prefix/"}) == "/hub-prefix/services/nxhub-api/api/v1"
     assert browser_api_base({"NXHUB_PAGES_API_BASE": "/nxhub-api/api/v1/", "JUPYTERHUB_BASE_URL": "/"}) == "/nxhub-api/api/v1"
     assert browser_api_base({}, "http://127.0.0.1:9/api/v1") == "http://127.0.0.1:9/api/v1"
+
+
+def test_static_cards_escape_text_and_refuse_script_links():
+    from nexuslims_kernel.pages.widgets import cards_html
+
+    html = cards_html([{"id": 7, "title": '<img src=x onerror="alert(1)">', "lines": ["a & b"], "tags": ["<b>"],
+                        "src": "javascript:alert(1)", "href": "data:text/html,<script>"},
+                       {"id": 8, "title": "ok", "src": "/api/v1/datasets/8/preview"}])
+    assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert "a &amp; b" in html and "&lt;b&gt;" in html
+    assert "javascript:" not in html and "data:text" not in html
+    assert html.count("<img ") == 1 and 'src="/api/v1/datasets/8/preview"' in html
+    assert "Nothing to show" in cards_html([], empty_text="Nothing to show")
