@@ -29,7 +29,7 @@ RUNS: list[tuple[str, list[str], list[str]]] = [
     ("bench_api.py", ["--sessions", "50000", "--datasets", "1000000", "--zip-gb", "2", "--processes", "2"],
      ["--sessions", "5000", "--datasets", "100000", "--zip-gb", "0.5", "--processes", "2"]),
     ("bench_pages.py", ["--datasets", "1000000", "--pg"], ["--datasets", "100000", "--rounds", "3"]),
-    ("bench_hub.py", [], []),
+    ("bench_hub.py", ["--make-run"], []),
     ("bench_logger.py", [], ["--events", "2000", "--appends", "500", "--starts", "3"]),
     ("bench_calendars.py", [], ["--events", "2000", "--reservations", "100"]),
 ]

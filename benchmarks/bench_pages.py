@@ -46,7 +46,7 @@ def median_run(code: str, n: int = 3) -> float:
 def bench_rfc3987() -> None:
     """What rfc3987-syntax costs a Jupyter server start, and what skipping it (as nxhub pages serve does) saves."""
     plain = median_run("import jupyter_server.serverapp, voila.app")
-    skipped = median_run("from nexuslims_kernel.pages.serve import skip_slow_iri_check; skip_slow_iri_check(); "
+    skipped = median_run("from nexuslims_kernel.startup import skip_slow_iri_check; skip_slow_iri_check(); "
                          "import jupyter_server.serverapp, voila.app")
     alone = median_run("import rfc3987_syntax")
     report("Voilà/Jupyter server import, rfc3987-syntax skipped vs loaded", skipped, plain, 1.0,

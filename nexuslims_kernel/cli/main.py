@@ -16,6 +16,9 @@ import click
 
 from nexuslims_kernel import __version__
 from nexuslims_kernel.errors import NxhubError
+from nexuslims_kernel.startup import skip_slow_iri_check
+
+skip_slow_iri_check()  # every nxhub process (API, worker, hub supervisor) starts a second sooner
 
 # name -> "module:attribute" of a click command or group; imported lazily.
 COMMANDS: dict[str, str] = {

@@ -42,7 +42,7 @@ def _harvest(settings: Settings, env: dict[str, str]) -> Component | None:
     if "harvest" not in COMMANDS:
         return None
     return Component("harvest", [sys.executable, "-m", "nexuslims_kernel.cli.main", "harvest", "--every", str(HARVEST_EVERY_S)],
-                     env=env)
+                     env=env, after="hub")
 
 
 register_component(_harvest)
@@ -84,8 +84,8 @@ def components(settings: Settings) -> list[Component]:
     out = [
         Component("hub", [sys.executable, "-m", "nexuslims_kernel.hub.launch", "hub", "-f", str(HUB_CONFIG)], env=env, cwd=str(state),
                   ready=lambda: hub_ready(settings)),
-        Component("worker", nxhub + ["worker"], env=env),
-        Component("watcher", nxhub + ["index", "--watch"], env=env),
+        Component("worker", nxhub + ["worker"], env=env, after="hub"),
+        Component("watcher", nxhub + ["index", "--watch"], env=env, after="hub"),
     ]
     out += [c for c in (factory(settings, env) for factory in _EXTRA) if c is not None]
     return out

@@ -2,14 +2,14 @@
 
 ``python -m nexuslims_kernel.hub.launch hub|singleuser ARGS...`` is what ``nxhub up`` and the
 spawner run instead of ``jupyterhub`` / ``jupyterhub-singleuser``: the same programs, after
-:func:`nexuslims_kernel.pages.serve.skip_slow_iri_check` (Jupyter's event schemas never use ``iri``).
+:func:`nexuslims_kernel.startup.skip_slow_iri_check` (Jupyter's event schemas never use ``iri``).
 """
 
 from __future__ import annotations
 
 import sys
 
-from nexuslims_kernel.pages.serve import skip_slow_iri_check
+from nexuslims_kernel.startup import skip_slow_iri_check
 
 
 def main(argv: list[str]) -> int:

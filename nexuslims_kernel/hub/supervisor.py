@@ -46,6 +46,10 @@ class Component:
     env: dict[str, str] | None = None
     cwd: str | None = None
     ready: Callable[[], bool] | None = None
+    #: start only once this component is running (or ``after_timeout_s`` passed): helpers importing
+    #: SQLAlchemy at the same moment would slow the front door's start on a small machine
+    after: str | None = None
+    after_timeout_s: float = 30.0
     # state, owned by the supervisor
     pid: int | None = None
     state: str = "stopped"
@@ -132,9 +136,19 @@ class Supervisor:
             comp.state = "running"
             self.log("status", comp.status_line())
 
+    async def _wait_for_predecessor(self, comp: Component) -> None:
+        first = next((c for c in self.components if c.name == comp.after), None)
+        deadline = time.monotonic() + comp.after_timeout_s
+        while first is not None and first.state != "running" and time.monotonic() < deadline and not self._stopping.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=0.1)
+
     async def _run(self, comp: Component) -> None:
-        """Start, watch, restart with back-off until stopping."""
+        """Start (after its predecessor), watch, restart with back-off until stopping."""
         delay = self.backoff_s
+        if comp.after:
+            comp.state = f"waits for {comp.after}"
+            await self._wait_for_predecessor(comp)
         while not self._stopping.is_set():
             try:
                 proc = await self._start(comp)

@@ -10,12 +10,13 @@ loaded from a CDN: the ``nxhub`` template drops Voilà's font links.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import tornado.web
 from tornado import httpclient, httputil
+
+from nexuslims_kernel.startup import skip_slow_iri_check
 
 SHARE = Path(__file__).parent / "share" / "jupyter"
 PROXY_PREFIX = "nxhub-api"
@@ -30,18 +31,6 @@ VOILA_FLAGS = ("--VoilaConfiguration.template=nxhub", "--VoilaConfiguration.them
 PAGES_ONLY_FLAGS = ('--VoilaConfiguration.extension_allowlist=["anywidget", "bqplot", "bqscales", '
                     '"@jupyter-widgets/jupyterlab-manager", "@voila-dashboards/widgets-manager8"]',)
 PASS_HEADERS = ("Content-Type", "Content-Length", "Content-Disposition", "Content-Range", "Accept-Ranges", "Cache-Control", "Last-Modified")
-
-
-def skip_slow_iri_check() -> None:
-    """Keep ``rfc3987_syntax`` from loading in this process (call before importing jupyter_server or Voilà).
-
-    jsonschema imports it, when installed, for the ``iri`` format check; it
-    compiles a Lark grammar at import, which costs 3-6 s on 2 busy cores at every
-    Jupyter server start. Jupyter's event schemas do not use ``iri``, so nothing
-    is lost; ``benchmarks/bench_pages.py`` measures the difference.
-    """
-    if "rfc3987_syntax" not in sys.modules and "jsonschema" not in sys.modules:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import now raises ImportError
 
 
 def default_apps_dir() -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+from contextlib import closing
 
 import psutil
 import pytest
@@ -26,15 +27,18 @@ def test_make_run_from_a_clean_clone(tmp_path):
         run.wait_for(r"Ctrl-C stops everything", timeout=1200)
         assert (run.clone / ".venv" / "bin" / "nxhub").exists()  # its own venv, not this checkout's
         commands = [" ".join(p.cmdline()) for p in run.seen if p.is_running()]
-        assert any(f"{run.clone}/.venv/bin/nxhub up" in c for c in commands), commands
+        pythons = [c for c in commands if "/bin/python" in c.split(" ", 1)[0]]
+        assert any(c.endswith("nxhub up") for c in commands), commands
+        assert pythons and all(c.startswith(f"{run.clone}/.venv/bin/python") for c in pythons), pythons
         logins = run.logins()
-        with run.sign_in("alice", logins["alice"]) as alice:
+        with closing(run.sign_in("alice", logins["alice"])) as alice:
             home = alice.get("/hub/home")
             assert home.status_code == 200 and str(home.url).endswith("/hub/home") and "alice" in home.text
             assert alice.get("/hub/api/").status_code == 200
-            me = alice.get("/services/nxhub-api/api/v1/me")
+            # the API service signs her in through the hub's OAuth, as the pages' links do
+            me = alice.get("/services/nxhub-api/login", params={"next": "/services/nxhub-api/api/v1/me"})
             assert me.status_code == 200 and me.json()["username"] == "alice", me.text[:300]
-        with run.sign_in("alice", "not-her-password") as stranger:
+        with closing(run.sign_in("alice", "not-her-password")) as stranger:
             assert not str(stranger.get("/hub/home").url).endswith("/hub/home")
     finally:
         code, leftovers = run.stop(signal.SIGINT)

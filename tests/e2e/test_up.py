@@ -75,8 +75,12 @@ def test_up_from_nothing_serves_signs_in_heals_diagnoses_and_stops_clean(tmp_pat
             assert f"{name:<8} {password}" in log
         assert stat.S_IMODE((up.data_dir / "demo-logins.txt").stat().st_mode) == 0o600
         assert stat.S_IMODE(up.data_dir.stat().st_mode) == 0o700
-        # One stream, each line named by its component; a status line per component.
-        assert "\nhub      | " in log and "\nwatcher  | watching the file stores of Demo-SEM, Demo-TEM" in log
+        # One stream, each line named by its component; a status line per component. The helpers start once
+        # the hub runs, so the watcher speaks after the hub.
+        assert "\nhub      | " in log
+        up.wait_for(r"^watcher  \| watching the file stores of Demo-SEM, Demo-TEM")
+        log = up.log()
+        assert log.index("\nhub      | ") < log.index("\nwatcher  | ")
         for name in ("hub", "worker", "watcher"):
             assert _component_pid(up, name) > 0
 

@@ -125,3 +125,19 @@ def test_components_get_sigterm_when_the_supervisor_is_killed_outright(tmp_path:
     for proc in alive:
         proc.kill()
     assert gone, "a component outlived its killed supervisor"
+
+
+def test_helpers_start_once_the_front_door_runs_or_after_their_timeout(tmp_path: Path) -> None:
+    flag = tmp_path / "front-ready"
+    lines: list[str] = []
+    front = Component("front", [PY, "-c", f"import time, pathlib; time.sleep(1); pathlib.Path({str(flag)!r}).touch(); time.sleep(60)"],
+                      ready=flag.exists)
+    helper = Component("helper", [PY, "-c", "import time; print('helping', flush=True); time.sleep(60)"], after="front")
+    orphan = Component("orphan", [PY, "-c", "import time; print('alone', flush=True); time.sleep(60)"], after="never-running",
+                       after_timeout_s=0.5)
+    sup = Supervisor([front, helper, orphan], lines.append, subreaper=False)
+    asyncio.run(_run_for(sup, lambda: any("helping" in line for line in lines) and any("alone" in line for line in lines)))
+    starts = [line.split()[2] for line in lines if line.startswith("status   |") and line.split()[3] in ("starting", "running")]
+    # the helper's process starts only after the front door reported running; a missing predecessor only delays
+    assert starts.index("helper") > starts.index("front", starts.index("front") + 1)
+    assert any("alone" in line for line in lines)
