@@ -17,12 +17,14 @@ process, the ``nxhub`` CLI) are seen within the TTL.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 import time
 from typing import Any
 
 from sqlalchemy import Engine, Integer, String, delete, event, literal, null, or_, select, union_all, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db.acl import Principal
@@ -31,6 +33,8 @@ from nexuslims_kernel.db.models import Instrument, Person, memberships
 from nexuslims_kernel.db.models.api_tokens import ApiToken
 from nexuslims_kernel.db.tokens import hash_token, new_token
 from nexuslims_kernel.errors import InvalidInputError, NotFoundError
+
+log = logging.getLogger(__name__)
 
 TOUCH_EVERY_S = 300
 #: How long a resolved token is trusted without asking the database (seconds; must stay <= 5).
@@ -152,12 +156,27 @@ def resolve_token(sess: Session, token: str, *, touch: bool = True) -> tuple[Pri
     now = utcnow()
     # Write at most every few minutes, so reads do not all take the write lock.
     if touch and (first.last_used_at is None or (now - first.last_used_at).total_seconds() > TOUCH_EVERY_S):
-        sess.execute(update(ApiToken).where(ApiToken.id == first.obj_id).values(last_used_at=now))
+        _touch(sess, first.obj_id, now)
     principal = Principal(
         kind="user", person_id=first.person_id, username=first.name, is_admin=bool(first.is_admin),
         group_ids=frozenset(r.group_id for r in rows if r.group_id is not None),
     )
     return principal, first.expires_at
+
+
+def _touch(sess: Session, token_id: int, now: dt.datetime) -> None:
+    """Record a token's use, best effort: the request it authenticates must not fail for it.
+
+    On SQLite a read transaction cannot take the write lock once another process
+    has written since it began ("database is locked" at once, whatever the busy
+    timeout): forty people signing in at the same moment used to get 503s. The
+    write then waits for the token's next use.
+    """
+    try:
+        with sess.begin_nested():
+            sess.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    except OperationalError as exc:
+        log.debug("token %s: last use not recorded (%s)", token_id, exc.orig)
 
 
 class PrincipalCache:

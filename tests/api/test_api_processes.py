@@ -64,3 +64,34 @@ def test_several_processes_share_the_port_and_all_answer(db, env_for_cli) -> Non
         proc.wait(20)
     time.sleep(0.5)
     assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE for w in workers), "a worker outlived the server"
+
+
+def test_forty_people_signing_in_at_once_all_get_answers(db, env_for_cli) -> None:
+    """Each token's first use records it; two processes doing that at once must not turn a read into a 503."""
+    with db.session(write=True) as sess:
+        tokens = []
+        for i in range(40):
+            add_person(sess, f"user{i}")
+            tokens.append(create_api_token(sess, f"user{i}", "test"))
+    port = _free_port()
+    proc = subprocess.Popen([*NXHUB, "api", "serve", "--port", str(port), "--processes", "2"], env=env_for_cli,
+                            stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+
+        def visit(token: str) -> list[int]:
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+                return [client.get(path).status_code for path in ("/me", "/records", "/records/facets")]
+
+        with ThreadPoolExecutor(40) as pool:
+            codes = [code for answer in pool.map(visit, tokens) for code in answer]
+        assert codes == [200] * 120, sorted(set(codes))
+    finally:
+        proc.terminate()
+        proc.wait(20)
