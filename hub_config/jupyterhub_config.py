@@ -25,6 +25,7 @@ from pathlib import Path
 from nexuslims_kernel.config import get_settings
 from nexuslims_kernel.db import get_database
 from nexuslims_kernel.hub.auth import configure_authenticator
+from nexuslims_kernel.hub.components import proxy_binary
 from nexuslims_kernel.hub.servers import configure_servers
 
 c = get_config()  # noqa: F821 (provided by JupyterHub when it loads this file)
@@ -53,12 +54,6 @@ def _nxhub_command():
     return [found] if found else [sys.executable, "-m", "nexuslims_kernel.cli.main"]
 
 
-def _proxy_command():
-    """configurable-http-proxy pinned in package.json (``npm ci``), else one on PATH."""
-    local = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
-    return [str(local) if local.exists() else "configurable-http-proxy"]
-
-
 settings = get_settings()
 state_dir = settings.data_dir / "hub"
 state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -69,7 +64,7 @@ ip, port, service_port = hub.ip, hub.port, hub.service_port
 c.JupyterHub.bind_url = f"http://{ip}:{port}/"
 c.JupyterHub.hub_bind_url = f"http://{LOOPBACK}:{hub.api_port}"
 c.ConfigurableHTTPProxy.api_url = f"http://{LOOPBACK}:{hub.proxy_api_port}"
-c.ConfigurableHTTPProxy.command = _proxy_command()
+c.ConfigurableHTTPProxy.command = [proxy_binary() or "configurable-http-proxy"]
 c.ConfigurableHTTPProxy.pid_file = str(state_dir / "proxy.pid")
 
 # -- hub state under the nxhub data directory, not the current directory --

@@ -9,7 +9,6 @@ file index with one grouped query; sessions are few and bucketed here.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Any
 
 from sqlalchemy import Integer, cast, func, select
@@ -30,8 +29,7 @@ def _monday(t: dt.datetime) -> dt.datetime:
 
 
 def stats(sess: Session, weeks: int, until: dt.datetime | None, instrument: str | None) -> dict[str, Any]:
-    inst_rows = sess.execute(select(Instrument.id, Instrument.name).order_by(Instrument.name)).all()
-    names = {i: n for i, n in inst_rows}
+    names = dict(sess.execute(select(Instrument.id, Instrument.name)).all())
     if instrument is not None and instrument not in names.values():
         raise ApiError(404, f"no instrument named {instrument!r}")
     wanted = {i for i, n in names.items() if instrument in (None, n)}
@@ -60,8 +58,8 @@ def stats(sess: Session, weeks: int, until: dt.datetime | None, instrument: str 
     for inst_id, k, n, nbytes in files:
         per[names[inst_id]]["files"][int(k)] += int(n)
         per[names[inst_id]]["bytes"][int(k)] += int(nbytes)
-    status = Counter(dict(sess.execute(select(InstrumentSession.status, func.count())
-                                       .where(InstrumentSession.instrument_id.in_(wanted)).group_by(InstrumentSession.status)).all()))
+    status = dict(sess.execute(select(InstrumentSession.status, func.count())
+                               .where(InstrumentSession.instrument_id.in_(wanted)).group_by(InstrumentSession.status)).all())
     failed = sess.execute(
         select(InstrumentSession.id, Instrument.name, Person.username, InstrumentSession.start, InstrumentSession.status,
                InstrumentSession.status_reason, InstrumentSession.attempts)

@@ -22,13 +22,9 @@ from nexuslims_kernel.api.paths import resolve_under
 from nexuslims_kernel.db.acl import Principal, get_visible_record
 from nexuslims_kernel.db.models import Activity, Dataset
 from nexuslims_kernel.errors import NotFoundError
-from nexuslims_kernel.files.lookup import indexed_by_relpath
+from nexuslims_kernel.records.view import access_json, checksums, dataset_summary, instrument_json, iso
 
 MAX_PAGE = 500
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
 
 
 def outline(sess: Session, principal: Principal, record_id: int) -> dict[str, Any]:
@@ -40,16 +36,12 @@ def outline(sess: Session, principal: Principal, record_id: int) -> dict[str, An
     activities = sess.execute(
         select(Activity.id, Activity.seq, Activity.start, Activity.end, Activity.setup).where(Activity.record_id == record_id).order_by(Activity.seq)
     ).all()
-    inst = record.instrument
     return {
-        "id": record.id, "title": record.title, "start": _iso(record.start), "end": _iso(record.end),
-        "built_at": _iso(record.built_at), "n_datasets": record.n_datasets, "warnings": list(record.warnings or []),
-        "instrument": {"name": inst.name, "display_name": inst.display_name or inst.name, "location": inst.location,
-                       "timezone": inst.timezone},
-        "access": {"owner": record.owner.username if record.owner else None, "group": record.group.name if record.group else None,
-                   "is_public": bool(record.is_public), "embargo_until": _iso(record.embargo_until)},
+        "id": record.id, "title": record.title, "start": iso(record.start), "end": iso(record.end),
+        "built_at": iso(record.built_at), "n_datasets": record.n_datasets, "warnings": list(record.warnings or []),
+        "instrument": instrument_json(record.instrument), "access": access_json(record),
         "header": dict(record.header or {}),
-        "activities": [{"seq": a.seq, "start": _iso(a.start), "end": _iso(a.end), "setup": a.setup or {},
+        "activities": [{"seq": a.seq, "start": iso(a.start), "end": iso(a.end), "setup": a.setup or {},
                         "n_datasets": counts.get(a.id, 0)} for a in activities],
         "loose_datasets": counts.get(None, 0),
     }
@@ -66,17 +58,8 @@ def dataset_page(sess: Session, principal: Principal, record_id: int, seq: int |
         stmt = stmt.where(Dataset.activity_id == act_id)
     total = sess.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = sess.scalars(stmt.order_by(Dataset.acquired_at, Dataset.id).offset(offset).limit(limit)).all()
-    sums = indexed_by_relpath(sess, record.instrument_id, sorted({d.relpath for d in rows}))
-    items = []
-    for ds in rows:
-        indexed = sums.get(ds.relpath)
-        sha = indexed.sha256 if indexed is not None and ds.file_size in (None, indexed.size) else None
-        items.append({
-            "id": ds.id, "name": ds.name, "relpath": ds.relpath, "signal_index": ds.signal_index,
-            "dataset_type": ds.dataset_type, "format": ds.format, "acquired_at": _iso(ds.acquired_at),
-            "file_size": ds.file_size, "file_mtime": ds.file_mtime, "shape": list(ds.shape or []), "dtype": ds.dtype,
-            "has_preview": bool(ds.preview_path), "companions": list(ds.companions or []), "error": ds.error, "sha256": sha,
-        })
+    sums = checksums(sess, record.instrument_id, rows)
+    items = [{**dataset_summary(ds, sums), "has_preview": bool(ds.preview_path)} for ds in rows]
     return {"total": total, "offset": offset, "items": items}
 
 

@@ -9,10 +9,7 @@ from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.params import bool_arg, int_arg, record_filter, text_arg
 from nexuslims_kernel.db import record_query
 from nexuslims_kernel.db.acl import get_visible_dataset, get_visible_record
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat() if value is not None else None
+from nexuslims_kernel.records.view import iso
 
 
 def summary(row: Any) -> dict[str, Any]:
@@ -20,15 +17,15 @@ def summary(row: Any) -> dict[str, Any]:
     return {
         "id": row.id,
         "title": row.title,
-        "start": _iso(row.start),
-        "end": _iso(row.end),
+        "start": iso(row.start),
+        "end": iso(row.end),
         "instrument": row.instrument,
         "owner": row.owner,
         "group": row.group,
         "is_public": bool(row.is_public),
-        "embargo_until": _iso(row.embargo_until),
+        "embargo_until": iso(row.embargo_until),
         "n_datasets": row.n_datasets,
-        "built_at": _iso(row.built_at),
+        "built_at": iso(row.built_at),
     }
 
 
@@ -100,7 +97,7 @@ class DatasetHandler(BaseHandler):
         return {
             "id": ds.id, "record_id": ds.record_id, "relpath": ds.relpath, "signal_index": ds.signal_index,
             "name": ds.name, "dataset_type": ds.dataset_type, "format": ds.format,
-            "acquired_at": _iso(ds.acquired_at), "file_size": ds.file_size, "shape": list(ds.shape or []),
+            "acquired_at": iso(ds.acquired_at), "file_size": ds.file_size, "shape": list(ds.shape or []),
             "dtype": ds.dtype, "metadata": ds.meta or {}, "raw_metadata": ds.raw_metadata or {},
             "has_preview": bool(ds.preview_path), "companions": list(ds.companions or []),
             "warnings": list(ds.warnings or []), "error": ds.error,

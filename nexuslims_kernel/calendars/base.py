@@ -106,7 +106,8 @@ class Source(Protocol):
     label: str  # for people: the URL or file, never a token
     instrument_ids: list[int]
 
-    def fetch(self, cursor: dict[str, Any], *, since: dt.datetime | None, full: bool, now: dt.datetime) -> Fetched: ...
+    def fetch(self, cursor: dict[str, Any], *, since: dt.datetime | None, full: bool, now: dt.datetime,
+              known: dict[str, set[int]] | None = None) -> Fetched: ...
 
     def close(self) -> None: ...
 

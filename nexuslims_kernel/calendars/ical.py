@@ -91,7 +91,7 @@ class IcalSource:
             raise HarvestError(f"ical {self.label}: the feed answered HTTP {resp.status_code}")
         return resp.content, {"etag": resp.headers.get("etag"), "last_modified": resp.headers.get("last-modified")}, 1
 
-    def _time(self, value: Any, *, end: bool = False) -> dt.datetime:
+    def _time(self, value: Any) -> dt.datetime:
         if isinstance(value, dt.datetime):
             return as_utc(value, self.zone)
         if isinstance(value, dt.date):  # all-day: midnight in the instrument's zone (DTEND is exclusive)
@@ -140,7 +140,7 @@ class IcalSource:
                     raise ValueError("it has no UID")
                 start = self._time(ev["DTSTART"].dt)
                 if ev.get("DTEND") is not None:
-                    end = self._time(ev["DTEND"].dt, end=True)
+                    end = self._time(ev["DTEND"].dt)
                 elif ev.get("DURATION") is not None:
                     end = start + ev["DURATION"].dt
                 else:  # RFC 5545: a date lasts one day, a date-time is an instant

@@ -37,15 +37,6 @@ def pick(candidates: Iterable[Reservation], start: dt.datetime, end: dt.datetime
     return max(live, key=score, default=None)
 
 
-def best_reservation(sess: Session, instrument_id: int, start: dt.datetime, end: dt.datetime | None,
-                     person_id: int | None = None) -> Reservation | None:
-    """The live reservation on the instrument overlapping ``[start, end]`` the longest, or None."""
-    stop = max(end or start, start + dt.timedelta(seconds=1))
-    return pick(sess.scalars(select(Reservation).where(
-        Reservation.instrument_id == instrument_id, Reservation.cancelled.is_(False),
-        Reservation.start < stop, Reservation.end > start)), start, end, person_id)
-
-
 class ReservationIndex:
     """Reservations of some instruments in memory, for matching thousands of sessions without a query each."""
 
@@ -90,8 +81,14 @@ def fill_logged_sessions(sess: Session, instrument_ids: Iterable[int], since: dt
         InstrumentSession.instrument_id.in_(list(instrument_ids)), InstrumentSession.source.in_(FILLED_FROM_OTHERS),
         InstrumentSession.status.in_(OPEN), InstrumentSession.start.is_not(None),
         (InstrumentSession.end.is_(None)) | (InstrumentSession.end >= since))
-    for s in sess.scalars(stmt).all():
-        fields, consent = reservation_fields(best_reservation(sess, s.instrument_id, s.start, s.end, s.person_id))
+    sessions = sess.scalars(stmt).all()
+    if not sessions:
+        return 0
+    one_s = dt.timedelta(seconds=1)
+    index = ReservationIndex(sess, {s.instrument_id for s in sessions}, min(s.start for s in sessions),
+                             max(max(s.end or s.start, s.start + one_s) for s in sessions))  # one query, not one per session
+    for s in sessions:
+        fields, consent = reservation_fields(index.best(s.instrument_id, s.start, s.end, s.person_id))
         current = dict(s.reservation or {})
         own = current.get("own", {}) if REF in current else current  # what the Logger or an admin set
         if s.source == SessionSource.INFERRED:

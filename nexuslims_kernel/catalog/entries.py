@@ -276,9 +276,12 @@ class RecordCatalog:
             if exc.status == 404:
                 raise KeyError(dataset_id) from None
             raise
-        item["has_preview"] = item.get("has_preview", False)
         record = self[item["record_id"]]
         return Dataset(self._ctx, record, item)
+
+    def dataset_of(self, outline: dict[str, Any], item: dict[str, Any]) -> Dataset:
+        """A dataset from answers already in hand (a record's outline, the dataset's ``GET /datasets/{id}``): no request."""
+        return Dataset(self._ctx, Record(self._ctx, outline), item)
 
     def __repr__(self) -> str:
         query = urllib.parse.urlencode(self.params)

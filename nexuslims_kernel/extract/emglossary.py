@@ -42,9 +42,9 @@ def glossary_properties(metadata: dict[str, Any]) -> list[dict[str, Any]]:
         value = metadata.get(field)
         if value is None:
             continue
-        emg_id, label = EMG_TERMS[field]
+        label = EMG_TERMS[field][1]
         prop: dict[str, Any] = {"@type": "PropertyValue", "name": field, "alternateName": label,
-                                "propertyID": EMG_BASE + emg_id}
+                                "propertyID": emg_iri(field)}
         if isinstance(value, dict):
             prop["value"] = value.get("value")
             if value.get("unit"):

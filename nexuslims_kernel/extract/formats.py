@@ -12,6 +12,7 @@ import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,13 @@ TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 
 def _h5_keys(path: Path) -> tuple[list[str], dict[str, Any]]:
+    """Top-level keys and attributes of an HDF5 file; every HDF5 sniffer asks, the file is opened once."""
+    st = os.stat(path)
+    return _h5_keys_of(os.fspath(path), st.st_size, st.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _h5_keys_of(path: str, size: int, mtime_ns: int) -> tuple[list[str], dict[str, Any]]:
     import h5py
 
     with h5py.File(path, "r") as h5:

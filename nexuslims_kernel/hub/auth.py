@@ -14,11 +14,9 @@ an nxhub person (see :mod:`.people`) and copies groups and admin rights.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from nexuslims_kernel.config import Settings
-from nexuslims_kernel.hub.logins import read_logins
 from nexuslims_kernel.hub.people import NotAPerson, admin_usernames, link_person
 
 LOOPBACK = "127.0.0.1"
@@ -99,7 +97,3 @@ def person_hook(db: Any, *, create: bool):
         return authentication
 
     return hook
-
-
-def demo_usernames(data_dir: Path) -> list[str]:
-    return sorted(read_logins(data_dir))

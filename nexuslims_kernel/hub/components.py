@@ -8,6 +8,7 @@ loops (the calendar harvest) join through :func:`register_component`.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -59,6 +60,12 @@ def hub_env(settings: Settings) -> dict[str, str]:
     )
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
+
+
+def proxy_binary() -> str | None:
+    """configurable-http-proxy pinned in package.json (``npm ci``), else one on PATH, else None."""
+    local = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
+    return str(local) if local.exists() else shutil.which("configurable-http-proxy")
 
 
 def local_url(settings: Settings) -> str:

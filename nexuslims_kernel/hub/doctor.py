@@ -15,14 +15,13 @@ import stat
 import subprocess
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import httpx
 
 from nexuslims_kernel.config import Settings
+from nexuslims_kernel.hub.components import REPO, local_url, proxy_binary
 from nexuslims_kernel.hub.ports import hub_ports, port_problem
 
-REPO = Path(__file__).resolve().parents[2]
 NODE_MIN = 18  # configurable-http-proxy 4.6 needs Node 18+
 
 
@@ -35,11 +34,6 @@ class Check:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def proxy_binary() -> str | None:
-    local = REPO / "node_modules" / ".bin" / "configurable-http-proxy"
-    return str(local) if local.exists() else shutil.which("configurable-http-proxy")
 
 
 def _get(url: str, timeout: float = 3) -> int | None:
@@ -150,7 +144,7 @@ def check_services(settings: Settings, running: bool) -> list[Check]:
     hub = settings.hub
     if not running:
         return [Check("hub", False, f"the hub does not answer on 127.0.0.1:{hub.api_port}", "start it: nxhub up")]
-    public = f"http://127.0.0.1:{hub.port}" if hub.ip in ("0.0.0.0", "") else f"http://{hub.ip}:{hub.port}"
+    public = local_url(settings)
     out = [Check("hub", True, f"hub API answers on 127.0.0.1:{hub.api_port}")]
     proxied = _get(f"{public}/hub/api/")
     out.append(Check("proxy", proxied == 200, f"{public}/ " + ("routes to the hub" if proxied == 200 else "does not answer"),

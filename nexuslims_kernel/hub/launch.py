@@ -1,7 +1,8 @@
 """Start JupyterHub or a user's server without jsonschema's slow IRI grammar (seconds per start on 2 cores).
 
-``python -m nexuslims_kernel.hub.launch hub|singleuser ARGS...`` is what ``nxhub up`` and the
-spawner run instead of ``jupyterhub`` / ``jupyterhub-singleuser``: the same programs, after
+``python -m nexuslims_kernel.hub.launch hub|singleuser|voila ARGS...`` is what ``nxhub up``, the
+spawner and the public pages service run instead of ``jupyterhub`` / ``jupyterhub-singleuser`` / ``voila``:
+the same programs, after
 :func:`nexuslims_kernel.startup.skip_slow_iri_check` (Jupyter's event schemas never use ``iri``).
 """
 
@@ -11,17 +12,21 @@ import sys
 
 from nexuslims_kernel.startup import skip_slow_iri_check
 
+PROGRAMS = {"hub": "jupyterhub", "singleuser": "jupyterhub-singleuser", "voila": "voila"}
+
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("hub", "singleuser"):
-        sys.exit("usage: python -m nexuslims_kernel.hub.launch hub|singleuser [ARGS...]")
+    if not argv or argv[0] not in PROGRAMS:
+        sys.exit(f"usage: python -m nexuslims_kernel.hub.launch {'|'.join(PROGRAMS)} [ARGS...]")
     skip_slow_iri_check()
     which = argv[0]
-    sys.argv = [f"jupyterhub{'-singleuser' if which == 'singleuser' else ''}", *argv[1:]]
+    sys.argv = [PROGRAMS[which], *argv[1:]]
     if which == "hub":
         from jupyterhub.app import main as run
-    else:
+    elif which == "singleuser":
         from jupyterhub.singleuser import main as run
+    else:
+        from voila.app import main as run
     return run() or 0
 
 

@@ -28,12 +28,11 @@ def clean_env(environ: dict[str, str], api_url: str) -> dict[str, str]:
 
 def main(argv: list[str]) -> None:
     pages, port, api_url = argv
-    voila = os.path.join(os.path.dirname(sys.executable), "voila")
-    args = [voila, pages, f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1", f"--base_url={SERVICE_PREFIX}",
-            *VOILA_FLAGS, *PAGES_ONLY_FLAGS]
+    args = [sys.executable, "-m", "nexuslims_kernel.hub.launch", "voila", pages, f"--port={port}", "--no-browser",
+            "--Voila.ip=127.0.0.1", f"--base_url={SERVICE_PREFIX}", *VOILA_FLAGS, *PAGES_ONLY_FLAGS]
     env = clean_env(dict(os.environ), api_url)
     env["JUPYTER_PATH"] = jupyter_path_with_template(env)
-    os.execve(voila, args, env)
+    os.execve(sys.executable, args, env)  # through the launcher: Voilà without jsonschema's IRI grammar
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import ipywidgets as W
 from nexuslims_kernel.catalog import CatalogError
 from nexuslims_kernel.pages.context import PAGES, PageContext, show_page
 from nexuslims_kernel.pages.text import when
-from nexuslims_kernel.pages.widgets import Cards, Stylesheet, UrlSync, esc, topbar
+from nexuslims_kernel.pages.widgets import Cards, Stylesheet, UrlSync, close_tree, esc, topbar
 
 PAGE_SIZE = 20
 #: URL/API parameter -> facet name in the API's facet answer, and its label
@@ -89,30 +89,27 @@ class BrowsePage:
             self.cursors.append(self.next_cursor)
         elif step < 0 and len(self.cursors) > 1:
             self.cursors.pop()
-        self._load_page(count=False)
+        self._load_page()
 
     # -- loading --
-
-    def _api_params(self) -> dict[str, str]:
-        return dict(self.params)
 
     def refresh(self) -> None:
         """A new search: facets, first page, the URL."""
         self.cursors = [None]
         self.url.query = urllib.parse.urlencode({k: self.params[k] for k in URL_KEYS if k in self.params})
         try:
-            facets = self.ctx.catalog.client.get("/records/facets", **self._api_params())
+            facets = self.ctx.catalog.client.get("/records/facets", **self.params)
         except CatalogError as exc:
             self.status.value = f'<span class="nx-error">{esc(exc)}</span>'
             self.results.items = []
             return
         self.total = facets.get("total", 0)
         self._draw_facets(facets.get("facets", {}))
-        self._load_page(count=False)
+        self._load_page()
 
-    def _load_page(self, count: bool) -> None:
+    def _load_page(self) -> None:
         try:
-            got = self.ctx.catalog.client.get("/records", **self._api_params(), limit=PAGE_SIZE, cursor=self.cursors[-1])
+            got = self.ctx.catalog.client.get("/records", **self.params, limit=PAGE_SIZE, cursor=self.cursors[-1])
         except CatalogError as exc:
             self.status.value = f'<span class="nx-error">{esc(exc)}</span>'
             return
@@ -155,7 +152,9 @@ class BrowsePage:
                 btn.on_click(lambda _, p=param, val=value: self._set(p, None if self.params.get(p) == val else val))
                 buttons.append(btn)
             sections.append(W.VBox([W.HTML(f'<div class="nx-facet-title">{esc(label)}</div>'), *buttons]))
-        self.facets_box.children = sections
+        old, self.facets_box.children = self.facets_box.children, sections
+        for box in old:  # each search draws new buttons: free the old ones in the kernel and the browser
+            close_tree(box)
 
 
 def show(catalog: Any = None) -> BrowsePage | None:

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 GALLERY_PAGE = 24
 FIRST_ACTIVITIES = 8
 SPECTRA = {"Spectrum", "SpectrumImage", "EELS", "EDS"}
+NO_DATASET = '<div class="nx-section-title">Dataset</div><div class="nx-status">Select a thumbnail to see its metadata.</div>'
 
 
 def summary_html(rec: dict[str, Any]) -> str:
@@ -77,7 +78,7 @@ class RecordPage:
     def __init__(self, ctx: PageContext) -> None:
         self.ctx = ctx
         self.galleries: list[Gallery] = []
-        bar = W.HTML(topbar("Records", ctx.username, PAGES))
+        self.bar = bar = W.HTML(topbar("Records", ctx.username, PAGES))
         try:
             record_id = int(ctx.query.get("id", ""))
             self.rec = ctx.catalog.client.get(f"/records/{record_id}/outline")
@@ -89,7 +90,7 @@ class RecordPage:
         self.notebook_out = W.HTML()
         open_nb = W.Button(description="Open in notebook", button_style="primary")
         open_nb.on_click(lambda _: self._open_notebook())
-        summary_box = W.HTML(summary_html(self.rec))
+        self.summary_box = summary_box = W.HTML(summary_html(self.rec))
         summary_box.add_class("nx-summary")
         summary = W.VBox([summary_box,
                           W.HTML(self.downloads()),
@@ -98,7 +99,7 @@ class RecordPage:
         self.activities_box = W.VBox()
         self.more = W.Button(description="Show all activities")
         self.more.on_click(lambda _: self._show_activities(len(self.rec["activities"])))
-        self.panel = W.VBox([W.HTML('<div class="nx-section-title">Dataset</div><div class="nx-status">Select a thumbnail to see its metadata.</div>')])
+        self.panel = W.VBox([W.HTML(NO_DATASET)])
         self.panel.add_class("nx-panel")
         left = W.VBox([self.activities_box, self.more], layout=W.Layout(flex="1 1 60%", min_width="0"))
         right = W.VBox([self.panel], layout=W.Layout(flex="0 0 40%", min_width="0", margin="16px 0 0 16px"))
@@ -135,12 +136,11 @@ class RecordPage:
             return None
         galleries = "".join(f'<div class="nx-activity">{self.activity_head(g.act)}{cards_html(g.cards.items, "grid", g.cards.empty_text)}'
                             f'<div class="nx-static-pager">{g.status.value}</div></div>' for g in self.galleries)
-        panel = '<div class="nx-section-title">Dataset</div><div class="nx-status">Select a thumbnail to see its metadata.</div>'
-        return (f'<div class="nx-prerender">{topbar("Records", self.ctx.username, PAGES)}<div style="padding:0 16px">'
-                f'<div class="nx-panel"><div class="nx-summary">{summary_html(self.rec)}</div>{self.downloads()}'
+        return (f'<div class="nx-prerender">{self.bar.value}<div style="padding:0 16px">'
+                f'<div class="nx-panel"><div class="nx-summary">{self.summary_box.value}</div>{self.downloads()}'
                 f'<span class="nx-static-button" aria-hidden="true">Open in notebook</span></div>'
                 f'<div style="display:flex;align-items:flex-start"><div style="flex:1 1 60%;min-width:0">{galleries}</div>'
-                f'<div class="nx-panel" style="flex:0 0 40%;min-width:0;margin:16px 0 0 16px">{panel}</div></div></div></div>')
+                f'<div class="nx-panel" style="flex:0 0 40%;min-width:0;margin:16px 0 0 16px">{NO_DATASET}</div></div></div></div>')
 
     def _show_activities(self, n: int) -> None:
         acts = self.rec.get("activities") or []
@@ -169,7 +169,7 @@ class RecordPage:
             return
         self.panel.children = self.dataset_panel({**item, **details})
         if details.get("dataset_type") in SPECTRA or len(details.get("shape") or []) == 1:
-            self._plot(dataset_id, details.get("name") or "")
+            self._plot(details)
 
     def dataset_panel(self, d: dict[str, Any]) -> list[W.Widget]:
         meta = d.get("metadata") or {}
@@ -196,15 +196,15 @@ class RecordPage:
                         f'{kv_table(rows) if rows else "<i>none</i>"}')
         return [head, self.plot_box, tables, toggle, raw]
 
-    def _plot(self, dataset_id: int, name: str) -> None:
+    def _plot(self, details: dict[str, Any]) -> None:
         from nexuslims_kernel.pages.plots import spectrum_figure
 
         self.plot_box.children = [W.HTML('<div class="nx-status">Loading spectrum…</div>')]
         try:
-            signal = self.ctx.catalog.dataset(dataset_id).read(lazy=False)
-            fig = spectrum_figure(signal, name)
+            signal = self.ctx.catalog.dataset_of(self.rec, details).read(lazy=False)
+            fig = spectrum_figure(signal, details.get("name") or "")
         except Exception as exc:  # a plot is a bonus: say why, keep the panel
-            log.warning("spectrum %s: %s", dataset_id, exc)
+            log.warning("spectrum %s: %s", details.get("id"), exc)
             self.plot_box.children = [W.HTML(f'<div class="nx-status">No plot: {esc(str(exc)[:200])}</div>')]
             return
         self.plot_box.children = [fig] if fig is not None else []

@@ -7,7 +7,6 @@ other piece of HTML is assembled here with :func:`esc` on each value.
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,11 @@ from typing import Any
 import anywidget
 import traitlets
 
+from nexuslims_kernel.catalog.html import esc
+
 STATIC = Path(__file__).parent / "static"
 #: the pages' one stylesheet, beside the Voilà template that also inlines it in the document head
 CSS = Path(__file__).parent / "share" / "jupyter" / "voila" / "templates" / "nxhub" / "nxhub.css"
-
-
-def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
 
 
 class Stylesheet(anywidget.AnyWidget):
@@ -50,6 +47,16 @@ class Cards(anywidget.AnyWidget):
     selected = traitlets.Int(-1).tag(sync=True)
     layout = traitlets.Unicode("list").tag(sync=True)
     empty_text = traitlets.Unicode("Nothing here.").tag(sync=True)
+
+
+def close_tree(widget: Any) -> None:
+    """Close a widget, its children and their layout and style models (``Widget.close`` closes one model)."""
+    for child in getattr(widget, "children", ()):
+        close_tree(child)
+    for part in (getattr(widget, "layout", None), getattr(widget, "style", None)):
+        if part is not None:
+            part.close()
+    widget.close()
 
 
 def safe_href(href: Any) -> str:

@@ -23,6 +23,7 @@ The JSON form (``to_json``) is the record's complete, stable public shape
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import select
@@ -53,22 +54,23 @@ def load_record(sess: Session, record_id: int) -> Record:
     )
     if record is None:
         raise NotFoundError(f"record {record_id} does not exist")
-    record.file_sha256 = _checksums(sess, record)  # not a column: what the file index holds for these files now
+    record.file_sha256 = checksums(sess, record.instrument_id, record.datasets)  # not a column: what the index holds now
     return record
 
 
-def _checksums(sess: Session, record: Record) -> dict[str, str]:
-    """relpath -> sha256 of the record's data files, where the index has one for the file as the record saw it."""
-    sizes = {ds.relpath: ds.file_size for ds in record.datasets}
-    rows = indexed_by_relpath(sess, record.instrument_id, list(sizes))
+def checksums(sess: Session, instrument_id: int, datasets: Iterable[Dataset]) -> dict[str, str]:
+    """relpath -> sha256 of these datasets' files, where the index has one for the file as the record saw it."""
+    sizes = {ds.relpath: ds.file_size for ds in datasets}
+    rows = indexed_by_relpath(sess, instrument_id, sorted(sizes))
     return {rel: f.sha256 for rel, f in rows.items() if f.sha256 is not None and sizes[rel] in (None, f.size)}
 
 
-def _iso(value: dt.datetime | None) -> str | None:
+def iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def _dataset(ds: Dataset, setup: dict[str, Any], sums: dict[str, str]) -> dict[str, Any]:
+def dataset_summary(ds: Dataset, sums: dict[str, str]) -> dict[str, Any]:
+    """A dataset without its metadata trees: what a gallery page needs (``GET /records/{id}/datasets``)."""
     return {
         "id": ds.id,
         "relpath": ds.relpath,
@@ -76,21 +78,37 @@ def _dataset(ds: Dataset, setup: dict[str, Any], sums: dict[str, str]) -> dict[s
         "name": ds.name,
         "dataset_type": ds.dataset_type,
         "format": ds.format,
-        "acquired_at": _iso(ds.acquired_at),
+        "acquired_at": iso(ds.acquired_at),
         "file_size": ds.file_size,
         "file_mtime": ds.file_mtime,
         "shape": list(ds.shape or []),
         "dtype": ds.dtype,
+        "companions": list(ds.companions or []),
+        "error": ds.error,
+        "sha256": sums.get(ds.relpath),
+    }
+
+
+def _dataset(ds: Dataset, setup: dict[str, Any], sums: dict[str, str]) -> dict[str, Any]:
+    return {
+        **dataset_summary(ds, sums),
         "metadata": ds.meta or {},
         "unique_metadata": unique_parameters(ds.meta or {}, setup),
         "raw_metadata": ds.raw_metadata or {},
         "preview": ds.preview_path,
-        "companions": list(ds.companions or []),
         "warnings": list(ds.warnings or []),
-        "error": ds.error,
-        "sha256": sums.get(ds.relpath),
         "glossary_terms": glossary_properties(ds.meta or {}),
     }
+
+
+def instrument_json(inst: Any) -> dict[str, Any]:
+    return {"id": inst.id, "name": inst.name, "display_name": inst.display_name or inst.name, "location": inst.location,
+            "timezone": inst.timezone}
+
+
+def access_json(record: Record) -> dict[str, Any]:
+    return {"owner": record.owner.username if record.owner else None, "group": record.group.name if record.group else None,
+            "is_public": bool(record.is_public), "embargo_until": iso(record.embargo_until)}
 
 
 def to_json(record: Record) -> dict[str, Any]:
@@ -103,8 +121,8 @@ def to_json(record: Record) -> dict[str, Any]:
         activities.append(
             {
                 "seq": act.seq,
-                "start": _iso(act.start),
-                "end": _iso(act.end),
+                "start": iso(act.start),
+                "end": iso(act.end),
                 "setup": setup,
                 "datasets": [_dataset(d, setup, sums) for d in datasets],
             }
@@ -114,30 +132,18 @@ def to_json(record: Record) -> dict[str, Any]:
         activities.append(
             {"seq": len(activities) + 1, "start": None, "end": None, "setup": {}, "datasets": [_dataset(d, {}, sums) for d in loose]}
         )
-    inst = record.instrument
     return {
         "schema": SCHEMA,
         "id": record.id,
         "pid": f"{PID_PREFIX}{record.id}",
         "session_id": record.session_id,
         "title": record.title,
-        "start": _iso(record.start),
-        "end": _iso(record.end),
-        "built_at": _iso(record.built_at),
-        "updated_at": _iso(record.updated_at),
-        "instrument": {
-            "id": inst.id,
-            "name": inst.name,
-            "display_name": inst.display_name or inst.name,
-            "location": inst.location,
-            "timezone": inst.timezone,
-        },
-        "access": {
-            "owner": record.owner.username if record.owner else None,
-            "group": record.group.name if record.group else None,
-            "is_public": bool(record.is_public),
-            "embargo_until": _iso(record.embargo_until),
-        },
+        "start": iso(record.start),
+        "end": iso(record.end),
+        "built_at": iso(record.built_at),
+        "updated_at": iso(record.updated_at),
+        "instrument": instrument_json(record.instrument),
+        "access": access_json(record),
         "header": dict(record.header or {}),
         "n_datasets": record.n_datasets,
         "warnings": list(record.warnings or []),

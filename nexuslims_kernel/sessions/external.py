@@ -16,24 +16,19 @@ import dataclasses
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from nexuslims_kernel.db.models import InstrumentSession, SessionEvent
 from nexuslims_kernel.errors import InvalidInputError
 from nexuslims_kernel.sessions.machine import transition
+from nexuslims_kernel.sessions.rules import admit, check_span
 from nexuslims_kernel.sessions.states import SessionStatus
 
 S = SessionStatus
 FINGERPRINT = "calendar_fingerprint"  # kept in sessions.reservation; the header ignores it
 REQUEUE_FROM = (S.COMPLETED, S.NO_FILES, S.ERROR, S.NO_CONSENT)
 
-try:  # the session rules (overlap, membership, review) of the session-rules branch, once merged
-    from nexuslims_kernel.sessions.rules import admit as _admit
-    from nexuslims_kernel.sessions.rules import check_span as _check_span
-except ImportError:  # pragma: no cover - before that merge: only the order of start and end is checked
-    _admit = _check_span = None
 
 
 @dataclasses.dataclass
@@ -54,16 +49,12 @@ class ExternalSession:
 
 def move(sess: Session, s: InstrumentSession, to: SessionStatus, *, actor: str, reason: str) -> None:
     """:func:`transition` that also keeps the loaded ``s.status`` true (the guarded UPDATE bypasses the ORM)."""
-    if s.id is None:
-        sess.flush()
     set_committed_value(s, "status", transition(sess, s.id, to, actor=actor, reason=reason))
 
 
-def _check(sess: Session, ext: ExternalSession, exclude_id: int | None) -> None:
+def _check_order(ext: ExternalSession) -> None:
     if ext.end <= ext.start:
         raise InvalidInputError(f"its end {ext.end.isoformat()} is not after its start {ext.start.isoformat()}")
-    if _check_span is not None:
-        _check_span(sess, ext.instrument_id, ext.start, ext.end, exclude_id=exclude_id)
 
 
 def _apply(s: InstrumentSession, ext: ExternalSession, fingerprint: str) -> None:
@@ -76,46 +67,38 @@ def _settle_consent(sess: Session, s: InstrumentSession, consent: bool | None, a
         if s.status in REQUEUE_FROM:
             move(sess, s, S.TO_BE_BUILT, actor=actor, reason=f"consent withdrawn in {source}")
         move(sess, s, S.NO_CONSENT, actor=actor, reason=f"the user declined data consent in {source}")
-    elif consent is not False and s.status == S.NO_CONSENT:
-        move(sess, s, S.TO_BE_BUILT, actor=actor, reason=f"consent given in {source}")
-
-
-_LOOK_UP = object()
 
 
 def current_fingerprint(s: InstrumentSession) -> str | None:
     return (s.reservation or {}).get(FINGERPRINT)
 
 
-def upsert_external_session(sess: Session, ext: ExternalSession, *, actor: str, current: Any = _LOOK_UP) -> str:
+def upsert_external_session(sess: Session, ext: ExternalSession, *, actor: str, current: InstrumentSession | None) -> str:
     """Create or update the session of ``ext``; returns created | updated | unchanged | deferred.
 
     Raises :class:`InvalidInputError` (or a session-rule error) when the span is
     refused; run it in a savepoint so the caller can carry on with other events. ``current``:
-    the session already loaded by the caller (or None: there is none), to save a query.
+    the session of ``ext`` the caller loaded (None: there is none yet).
     """
-    s = current if current is not _LOOK_UP else sess.scalar(select(InstrumentSession).where(
-        InstrumentSession.source == ext.source, InstrumentSession.external_id == ext.external_id))
+    s = current
+    _check_order(ext)
     if s is None:
-        _check(sess, ext, None)
         s = InstrumentSession(instrument_id=ext.instrument_id, source=ext.source, external_id=ext.external_id,
                               status=S.TO_BE_BUILT)
         _apply(s, ext, ext.fingerprint)
         sess.add(s)
-        if _admit is not None:
-            sess.flush()
-            _admit(sess, s)
-        # no flush of our own: the caller's flush inserts thousands of these in a few statements
+        sess.flush()
+        admit(sess, s)  # overlap, membership and review rules; the caller's savepoint undoes a refusal
         sess.add(SessionEvent(session=s, instrument_id=ext.instrument_id, kind="STATUS", at=ext.end, actor=actor,
                               to_status=str(s.status), payload={"reason": f"harvested from {ext.source}", "external_id": ext.external_id}))
         _settle_consent(sess, s, ext.consent, actor, ext.source)
         return "created"
     if current_fingerprint(s) == ext.fingerprint or s.status == S.CANCELLED:
         return "unchanged"
-    _check(sess, ext, s.id)
+    check_span(sess, ext.instrument_id, ext.start, ext.end, exclude_id=s.id)
     if s.status == S.BUILDING:
         # A worker holds it: take the new facts but keep the old fingerprint, so the next pass queues the rebuild.
-        _apply(s, ext, (s.reservation or {}).get(FINGERPRINT, ""))
+        _apply(s, ext, current_fingerprint(s) or "")
         sess.flush()
         return "deferred"
     _apply(s, ext, ext.fingerprint)

@@ -14,25 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import struct
 from pathlib import Path
 from typing import Any
 
+from nexuslims_kernel.extract.companions import main_of
 from nexuslims_kernel.extract.registry import Extractor
 
-_SER = re.compile(r"^(?P<stem>.+)_\d+$")
 TIME_TAGS = (0x4152, 0x4142)
 
 
-def emi_for(path: Path) -> Path | None:
-    """The ``.emi`` TIA writes beside ``<stem>_<n>.ser`` (whether or not it exists)."""
-    m = _SER.match(path.stem)
-    return path.with_name(m["stem"] + ".emi") if m else None
-
-
 def _emi_missing(path: Path) -> bool:
-    emi = emi_for(path)
+    emi = main_of(path)  # the .emi TIA writes beside <stem>_<n>.ser (whether or not it exists)
     if emi is None:
         return True
     return not any(p.name.lower() == emi.name.lower() for p in path.parent.iterdir()) if path.parent.is_dir() else True
@@ -79,7 +72,7 @@ class LoneSerExtractor(Extractor):
 
         signals = [finish_signal(s) for s in file_reader(os.fspath(path), lazy=True)]
         times, valid = ser_times(path)
-        emi = emi_for(path)
+        emi = main_of(path)
         warning = (f"the .emi file ({emi.name if emi else 'unknown name'}) is missing: microscope settings "
                    "(voltage, mode, magnification, user) are not available; kept what the .ser holds")
         for signal in signals:

@@ -15,11 +15,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from nexuslims_kernel.extract.formats import TIFF_MAGICS
 from nexuslims_kernel.extract.registry import Extractor
 from nexuslims_kernel.extract.vendors.quantities import Spec, dotted, normalised_fields
-
-TIFF_MAGICS = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-
 
 VENDOR_TAGS = (34682, 50431, 51023, 65000)  # FEI/Thermo, Tescan, Fibics, Zeiss Orion
 

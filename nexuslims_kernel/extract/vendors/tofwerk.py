@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from nexuslims_kernel.extract.formats import HDF5_MAGIC
 from nexuslims_kernel.extract.registry import Extractor
 from nexuslims_kernel.extract.vendors.quantities import Spec, normalised_fields
 
-HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 REQUIRED_GROUPS = ("FullSpectra", "TimingData", "AcquisitionLog", "PeakData")
 
 # normalised field -> attribute ("group.attr" or "attr" on the root), with the unit TofDAQ writes

@@ -158,7 +158,7 @@ def _dataset_entity(crate: _Crate, ds: Mapping[str, Any], previews_root: Path, s
 def _glossary_values(crate: _Crate, ds: Mapping[str, Any]) -> list[dict[str, str]]:
     """One PropertyValue per normalised field with an EM Glossary term, linked to a DefinedTerm (``@id`` = IRI)."""
     refs = []
-    for prop in glossary_properties(ds.get("metadata") or {}):
+    for prop in ds.get("glossary_terms") or glossary_properties(ds.get("metadata") or {}):  # to_json has them
         iri = prop["propertyID"]
         crate.describe({"@id": iri, "@type": "DefinedTerm", "name": prop["alternateName"],
                         "termCode": iri.rsplit("/", 1)[-1], "inDefinedTermSet": {"@id": EMG_BASE}})
