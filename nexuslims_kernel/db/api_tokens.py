@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, Integer, String, delete, event, literal, null, or_, select, union_all, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
 
 from nexuslims_kernel.db.acl import Principal
 from nexuslims_kernel.db.base import UTCDateTime, utcnow
@@ -239,6 +240,15 @@ def _forget_on_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> No
 @event.listens_for(Engine, "commit")
 def _forget_on_commit(conn: Any) -> None:
     if conn.info.pop("nx_wrote", False):
+        PRINCIPALS.clear()
+        # This event fires *before* the database commits: a lookup in between still reads the old rows
+        # (a revoked token) and may cache them. Forget once more when the connection goes back to the pool.
+        conn.info["nx_forget_at_checkin"] = True
+
+
+@event.listens_for(Pool, "checkin")
+def _forget_after_commit(_dbapi_conn: Any, record: Any) -> None:
+    if record is not None and record.info.pop("nx_forget_at_checkin", False):
         PRINCIPALS.clear()
 
 
