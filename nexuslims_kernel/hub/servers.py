@@ -1,11 +1,11 @@
 """Users' servers, the hub's roles and its helper services (idle culler, public browsing).
 
-Each user gets a ``SimpleLocalProcessSpawner`` server (JupyterLab, with Voilà's
-server extension rendering the pages copied from ``voila_apps/`` at
-``/user/<name>/voila/render/nxhub-pages/...``) whose only credentials are its
-own hub token: the ``server`` role lets that token report activity, be reached,
-and call the ``nxhub-api`` service, which then sees that user and nothing more.
-No database settings reach users' servers.
+Each user gets a local server (JupyterLab, with Voilà's server extension rendering the
+pages copied from ``voila_apps/`` at ``/user/<name>/voila/render/nxhub-pages/...``) whose
+only credentials are its own hub token: the ``server`` role lets that token report
+activity, be reached, and call the ``nxhub-api`` service, which then sees that user and
+nothing more. How servers are kept from the hub's files and from each other (an OS account
+each, a bubblewrap sandbox, or neither) is :mod:`nexuslims_kernel.hub.isolation`.
 """
 
 from __future__ import annotations
@@ -71,24 +71,33 @@ def copy_pages(repo: Path, home: Path) -> None:
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.pyc"))
 
 
-def store_mounts(db: Any) -> str:
-    """``Name=/root,...`` of every instrument store, as the catalog reads ``NXHUB_STORES`` (shared-mount mode)."""
+def stores(db: Any) -> list[tuple[str, str]]:
+    """(instrument, store root) of every instrument with a file store."""
     from sqlalchemy import select
 
     from nexuslims_kernel.db.models import Instrument
 
+    if db is None:
+        return []
     with db.session() as sess:
         rows = sess.execute(select(Instrument.name, Instrument.filestore_root).order_by(Instrument.name)).all()
-    return ",".join(f"{name}={root}" for name, root in rows if root)
+    return [(name, root) for name, root in rows if root]
+
+
+def store_mounts(db: Any) -> str:
+    """``Name=/root,...`` of every instrument store, as the catalog reads ``NXHUB_STORES`` (shared-mount mode)."""
+    return ",".join(f"{name}={root}" for name, root in stores(db))
 
 
 def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, db: Any = None) -> None:
     """Spawner, roles, idle culling, home page and the optional public browsing service."""
+    from nexuslims_kernel.hub.isolation import configure_spawner, homes_dir
+
     hub = settings.hub
-    homes = state_dir / "home"
+    homes = homes_dir(settings, state_dir)
     homes.mkdir(parents=True, exist_ok=True, mode=0o700)
-    c.JupyterHub.spawner_class = "simple"
-    c.SimpleLocalProcessSpawner.home_dir_template = str(homes / "{username}")
+    isolation = configure_spawner(c, settings, repo, state_dir, [Path(root) for _, root in stores(db)],
+                                  handed_over=[PAGES_DIR, ".jupyter"])
     c.Spawner.cmd = [sys.executable, "-m", "nexuslims_kernel.hub.launch", "singleuser"]
     c.Spawner.default_url = "/lab"
     c.Spawner.http_timeout = 60
@@ -105,7 +114,7 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, d
     c.Spawner.environment = env
 
     def pre_spawn(spawner: Any) -> None:
-        prepare_home(repo, Path(spawner.home_dir_template.format(username=spawner.user.name)))
+        prepare_home(repo, Path(spawner.home_dir))
 
     c.Spawner.pre_spawn_hook = pre_spawn
     c.JupyterHub.load_roles = roles()
@@ -116,9 +125,18 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, d
     c.JupyterHub.default_url = "/hub/home"  # after sign-in: the home page with Browse / My sessions / JupyterLab
     c.JupyterHub.template_paths = [str(repo / "hub_config" / "templates")]
     c.JupyterHub.template_vars = {"nxhub_pages": PAGES, "nxhub_pages_dir": PAGES_DIR,
-                                  "nxhub_public_browse": hub.public_browse, "nxhub_public_service": PUBLIC_SERVICE}
+                                  "nxhub_public_browse": hub.public_browse, "nxhub_public_service": PUBLIC_SERVICE,
+                                  "nxhub_isolation_warning": isolation_warning(isolation)}
     if hub.public_browse:
         c.JupyterHub.services.append(public_browse_service(settings, repo))
+
+
+def isolation_warning(isolation: Any) -> str:
+    """The home page's and the banner's one line when people's servers are not kept apart."""
+    if isolation.mode != "none":
+        return ""
+    return ("Warning: people's servers are not isolated on this hub; any notebook can read the hub's data directory. "
+            + ("Only one person may start a server." if isolation.sole_person else "(hub.isolation = none)"))
 
 
 def public_browse_service(settings: Settings, repo: Path) -> dict[str, Any]:

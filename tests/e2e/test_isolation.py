@@ -1,0 +1,154 @@
+"""A person's notebook sees only what the person may see: checked from inside a real kernel.
+
+``nxhub up`` runs as it would for a facility (CI runs as root: one OS account per person) and
+with the bubblewrap sandbox forced; bob, an ordinary demo user, spawns his server and runs code
+that tries every hub file, the DB, the cookie secret, another home, every raw file of the
+stores and every other process's environment. All must fail, while his own home is writable
+and the catalog still gives him his records and files through the API.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import stat
+from contextlib import closing
+
+import psutil
+import pytest
+from hubkit import UpProcess
+from kernelkit import run_in_kernel, spawn, token
+
+from nexuslims_kernel.config import load_settings
+from nexuslims_kernel.hub.isolation import IsolationError, resolve
+
+PROBE = r'''
+import json, os
+targets, pids = json.loads(TARGETS), json.loads(PIDS)
+seen = {}
+for path in targets:
+    try:
+        with open(path, "rb") as fh:
+            fh.read(1)
+        seen[path] = "read"
+    except PermissionError:
+        seen[path] = "denied"
+    except (FileNotFoundError, NotADirectoryError):
+        seen[path] = "missing"
+environ = {}
+for pid in pids:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as fh:
+            environ[pid] = "read" if fh.read() else "empty"
+    except PermissionError:
+        environ[pid] = "denied"
+    except (FileNotFoundError, ProcessLookupError):
+        environ[pid] = "missing"
+home = os.path.expanduser("~")
+with open(os.path.join(home, "mine.txt"), "w") as fh:
+    fh.write("bob's own")
+from nexuslims_kernel import open_catalog
+catalog = open_catalog()
+records = list(catalog)
+first = next(d for r in records for d in r.datasets)
+raw = catalog.client.bytes(f"/datasets/{first.id}/file")
+print(json.dumps({"seen": seen, "environ": environ, "home": home, "uid": os.getuid(), "records": len(records),
+                  "file_bytes": len(raw), "visible_pids": sorted(int(p) for p in os.listdir("/proc") if p.isdigit())}))
+'''
+
+
+def _store_roots(data_dir) -> list[str]:
+    with closing(sqlite3.connect(data_dir / "nxhub.db")) as conn:
+        return [row[0] for row in conn.execute("SELECT filestore_root FROM instruments WHERE filestore_root IS NOT NULL")]
+
+
+def _targets(up: UpProcess, bob_home) -> list[str]:
+    """Every file of the data dir that is not bob's own, and every raw file of every store."""
+    out = []
+    for root in [str(up.data_dir), *_store_roots(up.data_dir)]:
+        for dirpath, _dirs, files in os.walk(root):
+            out += [os.path.join(dirpath, f) for f in files if not os.path.join(dirpath, f).startswith(str(bob_home))]
+    return sorted(set(out))
+
+
+def _outside_pids(up: UpProcess, bob_server_pid: int | None) -> list[int]:
+    """The hub's processes (hub, proxy, API, worker, ...), not bob's server and its kernels."""
+    mine = set()
+    if bob_server_pid:
+        server = psutil.Process(bob_server_pid)
+        mine = {server.pid, *(p.pid for p in server.children(recursive=True))}
+    hub = psutil.Process(up.proc.pid)
+    return [p.pid for p in [hub, *hub.children(recursive=True)] if p.pid not in mine]
+
+
+def _spawn_and_probe(up: UpProcess, mode: str) -> dict:
+    up.wait_for(r"Ctrl-C stops everything")
+    assert f"isolation {mode}" in up.log()
+    logins = up.logins()
+    other_home = up.data_dir / "hub" / "home" / "carol"
+    other_home.mkdir(parents=True, exist_ok=True)
+    (other_home / "private.ipynb").write_text("carol's notes")
+    with closing(up.sign_in("bob", logins["bob"])) as bob:
+        started = spawn(bob, "bob")
+        assert started.status_code < 400, started.text
+        server_pid = json.loads(bob.get("/hub/api/users/bob", headers={"X-XSRFToken": bob.cookies.get("_xsrf", path="/hub/")}
+                                        ).text).get("servers", {}).get("", {}).get("state", {}).get("pid")
+        bob_home = up.data_dir / "hub" / "home" / "bob"
+        targets, pids = _targets(up, bob_home), _outside_pids(up, server_pid)
+        assert any(t.endswith("cookie_secret") for t in targets) and any(t.endswith("nxhub.db") for t in targets)
+        assert len(targets) > 20 and len(pids) >= 4
+        code = f"TARGETS = {json.dumps(json.dumps(targets))}\nPIDS = {json.dumps(json.dumps(pids))}\n" + PROBE
+        out = run_in_kernel(up.base, "bob", token(bob, "bob"), code)
+    result = json.loads(out.strip().splitlines()[-1])
+    result["bob_home"] = bob_home
+    return result
+
+
+def _assert_isolated(result: dict) -> None:
+    leaked = {path: how for path, how in result["seen"].items() if how == "read"}
+    assert not leaked, f"bob's kernel read {len(leaked)} files it must not: {sorted(leaked)[:10]}"
+    read_environ = {pid: how for pid, how in result["environ"].items() if how in ("read", "empty")}
+    assert not read_environ, f"bob's kernel read the environment of {read_environ}"
+    assert result["uid"] != 0
+    assert (result["bob_home"] / "mine.txt").read_text() == "bob's own"
+    assert result["records"] > 0 and result["file_bytes"] > 0  # the API still serves him his records and files
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="one OS account per person needs the hub to run as root (CI does)")
+def test_accounts_mode_a_notebook_reads_only_its_home_and_the_api(tmp_path) -> None:
+    up = UpProcess(tmp_path)
+    try:
+        result = _spawn_and_probe(up, "accounts")
+        _assert_isolated(result)
+        home = result["bob_home"]
+        assert stat.S_IMODE(home.stat().st_mode) == 0o700
+        import pwd
+
+        assert pwd.getpwuid(home.stat().st_uid).pw_name == "nx-bob" == pwd.getpwuid(result["uid"]).pw_name
+        assert stat.S_IMODE(up.data_dir.stat().st_mode) == 0o700
+        for secret in ("nxhub.db", "demo-logins.txt", "hub/cookie_secret", "hub/jupyterhub.sqlite"):
+            assert stat.S_IMODE((up.data_dir / secret).stat().st_mode) == 0o600, secret
+    finally:
+        code, leftovers = up.stop(signal.SIGINT)
+    assert not leftovers, leftovers
+
+
+@pytest.mark.slow
+def test_sandbox_mode_a_notebook_sees_no_hub_files_no_stores_and_no_other_process(tmp_path) -> None:
+    settings = load_settings({"NXHUB_HUB_ISOLATION": "sandbox", "NXHUB_DATA_DIR": str(tmp_path)})
+    try:
+        resolve(settings)
+    except IsolationError as exc:  # the machine cannot sandbox: say why
+        pytest.skip(str(exc))
+    up = UpProcess(tmp_path, extra_env={"NXHUB_HUB_ISOLATION": "sandbox"})
+    try:
+        result = _spawn_and_probe(up, "sandbox")
+        _assert_isolated(result)
+        assert all(how == "missing" for how in result["seen"].values())  # not even there, in the sandbox
+        assert len(result["visible_pids"]) <= 6  # its own PID namespace: the sandbox's init, the server, the kernel
+    finally:
+        code, leftovers = up.stop(signal.SIGINT)
+    assert not leftovers, leftovers
