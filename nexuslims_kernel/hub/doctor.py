@@ -140,6 +140,26 @@ def check_stores(db) -> list[Check]:
     return out or [Check("file stores", True, "no instrument has a file store yet")]
 
 
+def check_isolation(settings: Settings, db) -> list[Check]:
+    """Which isolation keeps people's servers apart; a failure when none does and more than one person exists."""
+    from nexuslims_kernel.db.directory import count
+    from nexuslims_kernel.db.models import Person
+    from nexuslims_kernel.hub.isolation import IsolationError, resolve
+
+    fix = "run the hub as root (one OS account per person) or install bubblewrap (apt-get install bubblewrap)"
+    try:
+        iso = resolve(settings)
+    except IsolationError as exc:
+        return [Check("isolation", False, str(exc), fix)]
+    if iso.mode != "none":
+        return [Check("isolation", True, iso.detail)]
+    with db.session() as sess:
+        people = count(sess, Person)
+    if people > 1:
+        return [Check("isolation", False, f"{iso.detail}; {people} people could read each other's files", fix)]
+    return [Check("isolation", True, iso.detail)]
+
+
 def check_services(settings: Settings, running: bool) -> list[Check]:
     hub = settings.hub
     if not running:
@@ -161,6 +181,7 @@ def run_checks(settings: Settings) -> list[Check]:
     schema, db = check_schema(settings)
     steps: list[Callable[[], list[Check]]] = [
         lambda: check_ports(settings, running), check_proxy_binary, check_node, lambda: check_data_dir(settings),
-        lambda: schema, lambda: check_stores(db) if db is not None else [], lambda: check_services(settings, running),
+        lambda: schema, lambda: check_stores(db) if db is not None else [],
+        lambda: check_isolation(settings, db) if db is not None else [], lambda: check_services(settings, running),
     ]
     return [check for step in steps for check in step()]

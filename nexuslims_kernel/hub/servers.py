@@ -100,6 +100,8 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, d
                                   handed_over=[PAGES_DIR, ".jupyter"])
     c.Spawner.cmd = [sys.executable, "-m", "nexuslims_kernel.hub.launch", "singleuser"]
     c.Spawner.default_url = "/lab"
+    c.Spawner.mem_limit = hub.server_memory or None  # MEM_LIMIT / CPU_LIMIT in the server (JupyterLab's indicator)
+    c.Spawner.cpu_limit = hub.server_cpus or None
     c.Spawner.http_timeout = 60
     c.Spawner.start_timeout = 120
     idle = str(hub.idle_timeout_s)

@@ -152,3 +152,29 @@ def test_sandbox_mode_a_notebook_sees_no_hub_files_no_stores_and_no_other_proces
     finally:
         code, leftovers = up.stop(signal.SIGINT)
     assert not leftovers, leftovers
+
+
+@pytest.mark.slow
+def test_where_nothing_isolates_a_second_person_is_refused_and_every_page_says_so(tmp_path) -> None:
+    """No root account tools on PATH and no bubblewrap: bob may start the one server; carol is told why not."""
+    path = os.pathsep.join(p for p in os.environ["PATH"].split(os.pathsep) if not p.rstrip("/").endswith("sbin"))
+    up = UpProcess(tmp_path, extra_env={"NXHUB_HUB_BWRAP": str(tmp_path / "no-bwrap"), "PATH": path})
+    try:
+        up.wait_for(r"Ctrl-C stops everything")
+        warning = [line for line in up.log().splitlines() if "WARNING: people's servers are not isolated" in line]
+        assert len(warning) == 1 and "only one person may start a server" in warning[0]
+        logins = up.logins()
+        with closing(up.sign_in("bob", logins["bob"])) as bob:
+            assert "not isolated on this hub" in bob.get("/hub/home").text
+            assert spawn(bob, "bob").status_code < 400
+        with closing(up.sign_in("carol", logins["carol"])) as carol:
+            refused = spawn(carol, "carol")
+            assert refused.status_code == 403, refused.text
+            reason = refused.json()["message"]
+            assert "cannot keep people's servers apart" in reason and "only bob may run one" in reason
+            assert "\n" not in reason
+        run = up.nxhub("doctor", "--port", str(up.ports["PORT"]))
+        assert run.returncode == 1 and "FAIL  isolation" in run.stdout and "could read each other's files" in run.stdout
+    finally:
+        code, leftovers = up.stop(signal.SIGINT)
+    assert not leftovers, leftovers

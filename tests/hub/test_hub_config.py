@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import logging
 from pathlib import Path
 
@@ -81,7 +82,11 @@ def test_users_servers_hold_only_their_own_token_and_reach_the_api(settings, db:
     env = cfg.Spawner.environment
     assert env["NXHUB_API_URL"].endswith(f":{settings.hub.service_port}/services/nxhub-api/api/v1")
     assert not any("DATABASE" in key or key == "NXHUB_DATA_DIR" for key in env)
-    assert cfg.JupyterHub.spawner_class == "simple" and cfg.Spawner.default_url == "/lab"
+    # never every server as the hub's own user, unless a site says so
+    strongest = "AccountSpawner" if os.geteuid() == 0 else "SandboxSpawner"
+    assert cfg.JupyterHub.spawner_class == f"nexuslims_kernel.hub.isolation.spawners.{strongest}"
+    assert str(settings.data_dir) in cfg[strongest].hidden and cfg.Spawner.default_url == "/lab"
+    assert load(settings, isolation="none").JupyterHub.spawner_class == "simple"
     assert cfg.JupyterHub.default_url == "/hub/home"
     assert str(settings.data_dir / "hub" / "home") in cfg.SimpleLocalProcessSpawner.home_dir_template
 
