@@ -8,7 +8,9 @@ Measured in one run, on loopback, from a temporary data directory on free ports:
 - first spawn to usable JupyterLab: a signed-in user's server from the spawn request until
   JupyterLab's page and its kernel specs answer (goal < 8 s);
 - first Browse page for a signed-in user in Chromium, spawn included (reported), and the same page
-  again with the server running (goal < 2 s).
+  again with the server running (goal < 2 s);
+- a first spawn under each isolation mode the machine allows (``accounts`` as root, ``sandbox``,
+  and ``none`` as the baseline), each goal < 8 s, with the ratio to ``none`` in the same run.
 
 With ``--make-run`` (what ``make bench`` passes), first: ``make run`` in a fresh clone of this repository
 (its own ``.venv`` and ``node_modules``, package caches as they are) to a working sign-in page.
@@ -33,7 +35,8 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("NXHUB_CHROMIUM", "/usr/bin/chromium")
-GOALS = {"hub_start_to_ready_s": 8.0, "spawn_to_jupyterlab_s": 8.0, "browse_server_running_s": 2.0}
+GOALS = {"hub_start_to_ready_s": 8.0, "spawn_to_jupyterlab_s": 8.0, "browse_server_running_s": 2.0,
+         "spawn_to_jupyterlab_accounts_s": 8.0, "spawn_to_jupyterlab_sandbox_s": 8.0}
 
 
 def _port() -> int:
@@ -102,6 +105,37 @@ def spawn_to_lab(hub: Hub, user: str) -> float:
     done = hub.wait(usable, f"{user}'s JupyterLab", timeout=180)
     client.close()
     return done - started
+
+
+def spawn_per_isolation(hub: Hub, auto_s: float) -> dict[str, float]:
+    """A first spawn under each other isolation mode (a new person each, so each is a first spawn);
+    ``none`` (no isolation at all) is the baseline the others are compared with in the same run."""
+    from nexuslims_kernel.config import load_settings
+    from nexuslims_kernel.hub.isolation import IsolationError, resolve
+
+    auto = resolve(load_settings({"NXHUB_DATA_DIR": hub.env["NXHUB_DATA_DIR"]})).mode
+    out = {f"spawn_to_jupyterlab_{auto}_s": auto_s}
+    for mode, user in (("none", "carol"), ("sandbox", "dana")):
+        if mode == auto:
+            continue
+        try:
+            resolve(load_settings({"NXHUB_DATA_DIR": hub.env["NXHUB_DATA_DIR"], "NXHUB_HUB_ISOLATION": mode}))
+        except IsolationError as exc:
+            print(f"spawn under {mode}: skipped ({exc})")
+            continue
+        hub.env["NXHUB_HUB_ISOLATION"] = mode
+        hub.start()
+        try:
+            hub.wait(hub.ready, "the hub and API")
+            out[f"spawn_to_jupyterlab_{mode}_s"] = spawn_to_lab(hub, user)
+        finally:
+            hub.stop()
+            hub.env.pop("NXHUB_HUB_ISOLATION")
+    base = out.get("spawn_to_jupyterlab_none_s")
+    if base:
+        for name in [n for n in out if n != "spawn_to_jupyterlab_none_s"]:
+            print(f"{name.replace('_s', '')} / none = {out[name] / base:.2f}x")
+    return out
 
 
 def browse_times(hub: Hub, user: str) -> tuple[float, float] | None:
@@ -179,6 +213,7 @@ def main() -> int:
                 results["first_browse_with_spawn_s"], results["browse_server_running_s"] = browse
         finally:
             hub.stop()
+        results.update(spawn_per_isolation(hub, results["spawn_to_jupyterlab_s"]))
     for name, value in results.items():
         print(f"{name:<30} {value:7.2f}")
     failed = 0

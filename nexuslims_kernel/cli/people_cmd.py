@@ -56,6 +56,30 @@ def users_edit(ctx: click.Context, username: str, display_name: str | None, emai
     emit_one(ctx, row)
 
 
+@users.command("remove")
+@click.argument("username")
+@click.option("--purge", is_flag=True, help="Also delete their home (notebooks) and their OS account.")
+@click.pass_context
+def users_remove(ctx: click.Context, username: str, purge: bool) -> None:
+    """Remove person USERNAME: their server is stopped; their records stay; their home is kept unless --purge."""
+    from nexuslims_kernel.cli.output import settings_for
+    from nexuslims_kernel.db.directory import remove_person
+    from nexuslims_kernel.hub.admin import forget_hub_user
+    from nexuslims_kernel.hub.isolation import homes_dir, purge_person
+
+    settings = settings_for(ctx)
+    with database_for(ctx).session(write=True) as sess:
+        records = remove_person(sess, username)
+    state = settings.data_dir / "hub"
+    click.echo(f"removed {username}; {records} record(s) of theirs stay, with no owner (their groups and admins see them)")
+    click.echo(forget_hub_user(settings.hub.api_port, state, username))
+    home = homes_dir(settings, state) / username
+    if purge:
+        click.echo(purge_person(username, home))
+    elif home.exists():
+        click.echo(f"their home {home} is kept (nxhub users remove --purge deletes it)")
+
+
 @users.command("list")
 @click.pass_context
 def users_list(ctx: click.Context) -> None:

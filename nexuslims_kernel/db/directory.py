@@ -213,6 +213,19 @@ def edit_person(sess: Session, username: str, **changes: Any) -> Person:
     return person
 
 
+def remove_person(sess: Session, username: str) -> int:
+    """Delete the person (memberships and tokens go with them); returns how many records they owned, which stay."""
+    from sqlalchemy import update
+
+    from nexuslims_kernel.db.models import Record
+
+    person = get_person(sess, username)
+    owned = sess.scalar(select(func.count()).select_from(Record).where(Record.owner_id == person.id)) or 0
+    sess.execute(update(Record).where(Record.owner_id == person.id).values(owner_id=None))
+    sess.delete(person)
+    return owned
+
+
 def person_row(person: Person) -> dict[str, Any]:
     return {
         "id": person.id,

@@ -119,7 +119,11 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, d
         prepare_home(repo, Path(spawner.home_dir))
 
     c.Spawner.pre_spawn_hook = pre_spawn
-    c.JupyterHub.load_roles = roles()
+    from nexuslims_kernel.hub.admin import service_and_role
+
+    admin_service, admin_role = service_and_role(state_dir)
+    c.JupyterHub.load_roles = [*roles(), admin_role]
+    c.JupyterHub.services.append(admin_service)
     c.JupyterHub.services.append({
         "name": CULLER,
         "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={idle}", "--cull-every=300"],

@@ -73,12 +73,18 @@ def _targets(up: UpProcess, bob_home) -> list[str]:
     return sorted(set(out))
 
 
-def _outside_pids(up: UpProcess, bob_server_pid: int | None) -> list[int]:
+def _server_pid(up: UpProcess, home) -> int:
+    """bob's server as the hub started it: the outermost process whose command names his home (the sandbox's)."""
+    ours = {p.pid: p for p in psutil.Process(up.proc.pid).children(recursive=True) if str(home) in " ".join(p.cmdline())}
+    outermost = [pid for pid, proc in ours.items() if proc.ppid() not in ours]
+    assert len(outermost) == 1, f"bob's server: {outermost}"
+    return outermost[0]
+
+
+def _outside_pids(up: UpProcess, bob_server_pid: int) -> list[int]:
     """The hub's processes (hub, proxy, API, worker, ...), not bob's server and its kernels."""
-    mine = set()
-    if bob_server_pid:
-        server = psutil.Process(bob_server_pid)
-        mine = {server.pid, *(p.pid for p in server.children(recursive=True))}
+    server = psutil.Process(bob_server_pid)
+    mine = {server.pid, *(p.pid for p in server.children(recursive=True))}
     hub = psutil.Process(up.proc.pid)
     return [p.pid for p in [hub, *hub.children(recursive=True)] if p.pid not in mine]
 
@@ -93,16 +99,15 @@ def _spawn_and_probe(up: UpProcess, mode: str) -> dict:
     with closing(up.sign_in("bob", logins["bob"])) as bob:
         started = spawn(bob, "bob")
         assert started.status_code < 400, started.text
-        server_pid = json.loads(bob.get("/hub/api/users/bob", headers={"X-XSRFToken": bob.cookies.get("_xsrf", path="/hub/")}
-                                        ).text).get("servers", {}).get("", {}).get("state", {}).get("pid")
         bob_home = up.data_dir / "hub" / "home" / "bob"
+        server_pid = _server_pid(up, bob_home)
         targets, pids = _targets(up, bob_home), _outside_pids(up, server_pid)
         assert any(t.endswith("cookie_secret") for t in targets) and any(t.endswith("nxhub.db") for t in targets)
         assert len(targets) > 20 and len(pids) >= 4
         code = f"TARGETS = {json.dumps(json.dumps(targets))}\nPIDS = {json.dumps(json.dumps(pids))}\n" + PROBE
         out = run_in_kernel(up.base, "bob", token(bob, "bob"), code)
     result = json.loads(out.strip().splitlines()[-1])
-    result["bob_home"] = bob_home
+    result["bob_home"], result["server_pid"] = bob_home, server_pid
     return result
 
 
@@ -131,6 +136,13 @@ def test_accounts_mode_a_notebook_reads_only_its_home_and_the_api(tmp_path) -> N
         assert stat.S_IMODE(up.data_dir.stat().st_mode) == 0o700
         for secret in ("nxhub.db", "demo-logins.txt", "hub/cookie_secret", "hub/jupyterhub.sqlite"):
             assert stat.S_IMODE((up.data_dir / secret).stat().st_mode) == 0o600, secret
+        # bob leaves the facility with --purge: server stopped, home and account gone, his records kept
+        removed = up.nxhub("users", "remove", "bob", "--purge")
+        assert removed.returncode == 0, removed.stderr
+        assert "stopped their server" in removed.stdout and "their OS account" in removed.stdout
+        assert not psutil.pid_exists(result["server_pid"]) and not home.exists()
+        with pytest.raises(KeyError):
+            pwd.getpwnam("nx-bob")
     finally:
         code, leftovers = up.stop(signal.SIGINT)
     assert not leftovers, leftovers
@@ -149,6 +161,12 @@ def test_sandbox_mode_a_notebook_sees_no_hub_files_no_stores_and_no_other_proces
         _assert_isolated(result)
         assert all(how == "missing" for how in result["seen"].values())  # not even there, in the sandbox
         assert len(result["visible_pids"]) <= 6  # its own PID namespace: the sandbox's init, the server, the kernel
+        # bob removed without --purge: his server stops, his notebooks stay for an admin to hand over
+        removed = up.nxhub("users", "remove", "bob")
+        assert removed.returncode == 0, removed.stderr
+        assert "stopped their server" in removed.stdout and "is kept" in removed.stdout
+        assert not psutil.pid_exists(result["server_pid"])
+        assert (result["bob_home"] / "mine.txt").read_text() == "bob's own"
     finally:
         code, leftovers = up.stop(signal.SIGINT)
     assert not leftovers, leftovers

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import logging
+import os
 from pathlib import Path
 
 import pytest

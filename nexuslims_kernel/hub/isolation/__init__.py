@@ -78,6 +78,24 @@ def lock_down(data_dir: Path) -> None:
                     inner.chmod(0o600)
 
 
+def purge_person(username: str, home: Path) -> str:
+    """``nxhub users remove --purge``: the home and the OS account go; one line saying what went."""
+    import shutil
+
+    from nexuslims_kernel.hub.isolation.accounts import AccountError, remove_account
+
+    gone = []
+    if home.exists():
+        shutil.rmtree(home)
+        gone.append(f"their home {home}")
+    try:
+        if os.geteuid() == 0 and remove_account(username):
+            gone.append("their OS account")
+    except AccountError:
+        pass
+    return "deleted " + " and ".join(gone) if gone else "nothing of theirs to delete"
+
+
 def homes_dir(settings: Settings, state_dir: Path) -> Path:
     return settings.hub.homes_dir or state_dir / "home"
 
