@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 NODE_STAMP := node_modules/.installed
 
-.PHONY: venv run test bench lint mutate clean
+.PHONY: venv run test screenshots bench lint mutate clean
 
 venv: $(STAMP)
 
@@ -33,6 +33,14 @@ run: venv $(NODE_STAMP)
 test: venv $(NODE_STAMP) lint
 	@bash tests/prereqs.sh
 	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
+
+## The README's pictures: the tests that take them write into docs/screenshots (with facts.json, the texts each shows,
+## checked against the current pages by tests/pages); then what changed. One file: make screenshots SHOT_TESTS=tests/e2e/...
+SHOT_TESTS ?= tests/e2e/test_hub_browser.py tests/pages/test_pages_browser.py tests/logger/test_logger_window.py tests/logger/test_logger_faults.py
+screenshots: venv $(NODE_STAMP)
+	NXHUB_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -p no:cacheprovider $(SHOT_TESTS) $(PYTEST_ARGS)
+	@git status --short docs/screenshots
+	@git diff --stat docs/screenshots
 
 ## Benchmarks against NexusLIMS 2.8.0 and fixed goals, printing ratios measured in the same run
 bench: venv

@@ -19,9 +19,37 @@ from nexuslims_kernel.db import Database, reset_databases, upgrade
 
 REPO = Path(__file__).resolve().parents[1]
 BACKENDS = ["sqlite", "postgresql"]
+_TRACKED = pytest.StashKey[set]()
 XSD = REPO.parent / "shared" / "schemas" / "nexus-experiment.xsd"
 # Exported XML is validated against the public schema beside the checkout (never copied into the repo).
 os.environ.setdefault("NXHUB_XSD_PATH", str(XSD))
+
+
+def _changed_tracked_files() -> set[str] | None:
+    """Tracked files that differ from the last commit (None outside a git checkout)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {line[3:] for line in out.splitlines()}
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput") and not os.environ.get("NXHUB_SCREENSHOTS_DIR"):
+        session.config.stash[_TRACKED] = _changed_tracked_files()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The suite writes under temporary folders only: a tracked file it changed fails the run."""
+    before = session.config.stash.get(_TRACKED, None)
+    after = _changed_tracked_files() if before is not None else None
+    if after and after - before:
+        session.config.get_terminal_writer().line(
+            f"\ntests changed tracked files (write under tmp_path; pictures: make screenshots): {sorted(after - before)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

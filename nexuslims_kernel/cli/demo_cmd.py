@@ -17,12 +17,12 @@ from nexuslims_kernel.cli.output import dump_json, emit, settings_for, wants_jso
     help="How many demo sessions (8 = one week).",
 )
 @click.option("--no-build", is_flag=True, help="Only create rows and files; leave the sessions TO_BE_BUILT.")
-@click.option("--force", is_flag=True, help="Merge into a database that already holds other instruments or people.")
+@click.option("--force", is_flag=True, help="Merge into a database holding a facility the demo did not make (it stays unmarked).")
 @click.pass_context
 def demo(ctx: click.Context, n_sessions: int, no_build: bool, force: bool) -> None:
     """Create (or complete) the demo facility in the data directory; safe to run twice.
 
-    Refuses a database that holds instruments or people of its own (a real facility) unless --force.
+    Refuses a database holding anything without the demo's mark (a real facility, whatever its names) unless --force.
     """
     from nexuslims_kernel.demo import run_demo
 

@@ -74,15 +74,16 @@ def run_demo(settings: Settings, sessions: int = 8, build: bool = True, progress
              force: bool = False) -> DemoSummary:
     """Create the demo facility in ``settings``' data dir and database; safe to run again.
 
-    A database that already holds other instruments or people is a real facility: the demo
-    would put its users into demo groups and show them demo records, so it is refused
-    (:class:`AlreadyExistsError`) unless ``force``.
+    The database carries a demo mark (``facility_meta``) from the demo's first run. A database
+    holding anything without that mark is a real facility, whatever its people are called: the
+    demo would put them into demo groups and show them demo records, so it is refused
+    (:class:`AlreadyExistsError`) unless ``force`` (a forced merge is not marked).
     """
     from sqlalchemy import select
 
     from nexuslims_kernel.db import get_database, upgrade
     from nexuslims_kernel.db.models import InstrumentSession, Record
-    from nexuslims_kernel.demo.facility import apply_access, ensure_directory, ensure_session, foreign_rows
+    from nexuslims_kernel.demo.facility import apply_access, ensure_directory, ensure_session, foreign_rows, mark_demo_facility
     from nexuslims_kernel.errors import AlreadyExistsError
 
     say = progress or (lambda _msg: None)
@@ -93,8 +94,8 @@ def run_demo(settings: Settings, sessions: int = 8, build: bool = True, progress
         foreign = foreign_rows(sess)
     if foreign and not force:
         raise AlreadyExistsError(
-            f"the database already holds a facility ({', '.join(foreign)}, ...): the demo would merge into it "
-            "(its people could join demo groups and see demo records); use a fresh --data-dir, or --force to merge")
+            f"the database holds a facility the demo did not make ({', '.join(foreign)}, ...) and the demo never merges "
+            "into one; for a separate demo: nxhub --data-dir .nxhub-demo demo (or --force to merge anyway)")
     plans = planned_sessions(sessions)
     summary = DemoSummary(instruments=[i["name"] for i in INSTRUMENTS])
     summary.users = [
@@ -108,6 +109,8 @@ def run_demo(settings: Settings, sessions: int = 8, build: bool = True, progress
     ]
     say("creating instruments, users, groups, projects and sessions")
     with db.session(write=True) as sess:
+        if not foreign:
+            mark_demo_facility(sess)
         instruments = ensure_directory(sess, settings.data_dir)
         for plan in plans:
             session, created = ensure_session(sess, plan, instruments[plan.instrument])

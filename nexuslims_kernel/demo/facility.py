@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db import directory
-from nexuslims_kernel.db.models import Group, Instrument, InstrumentSession, Person, Project, Record
+from nexuslims_kernel.db.models import FacilityMeta, Group, Instrument, InstrumentSession, Person, Project, Record
 from nexuslims_kernel.demo.plan import GROUPS, INSTRUMENTS, PROJECTS, SOURCE, USERS, WEEK, DemoSession
 from nexuslims_kernel.sessions import SessionStatus
 
@@ -26,13 +26,34 @@ def session_window(plan: DemoSession, timezone: str) -> tuple[dt.datetime, dt.da
     return start, start + dt.timedelta(hours=plan.hours)
 
 
+#: The ``facility_meta`` key the demo sets on the database it creates its facility in.
+DEMO_KEY = "demo"
+
+
+def is_demo_facility(sess: Session) -> bool:
+    return sess.get(FacilityMeta, DEMO_KEY) is not None
+
+
+def mark_demo_facility(sess: Session) -> None:
+    """Note in the database that the demo made this facility (in the transaction that creates its rows)."""
+    if not is_demo_facility(sess):
+        sess.add(FacilityMeta(key=DEMO_KEY, value={"by": "nxhub demo"}))
+
+
 def foreign_rows(sess: Session) -> list[str]:
-    """Instruments and people in the database that the demo did not create (at most a few, for a message)."""
-    demo_instruments = [spec["name"] for spec in INSTRUMENTS]
-    demo_people = [user["username"] for user in USERS]
-    instruments = sess.scalars(select(Instrument.name).where(Instrument.name.not_in(demo_instruments)).limit(3))
-    people = sess.scalars(select(Person.username).where(Person.username.not_in(demo_people)).limit(3))
-    return [f"instrument {name}" for name in instruments] + [f"user {name}" for name in people]
+    """What the database holds that the demo did not make (a few, for a message): nothing in a demo facility.
+
+    Decided by the database's demo mark, never by names: a real facility's first user may well be called alice.
+    """
+    if is_demo_facility(sess):
+        return []
+    found: list[str] = []
+    for label, column in (("instrument", Instrument.name), ("user", Person.username), ("group", Group.name),
+                          ("project", Project.name), ("session", InstrumentSession.id)):
+        if len(found) >= 3:
+            break
+        found += [f"{label} {value}" for value in sess.scalars(select(column).limit(3 - len(found)))]
+    return found
 
 
 def ensure_directory(sess: Session, data_dir: Path) -> dict[str, Instrument]:

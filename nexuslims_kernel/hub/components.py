@@ -130,14 +130,11 @@ def _facility_is_empty(database) -> bool:
 
 
 def _demo_present(database) -> bool:
-    from sqlalchemy import func, select
+    """The demo made this facility (its mark in the database; never judged by names)."""
+    from nexuslims_kernel.demo.facility import is_demo_facility
 
-    from nexuslims_kernel.db.models import Instrument
-    from nexuslims_kernel.demo.plan import INSTRUMENTS
-
-    names = [spec["name"] for spec in INSTRUMENTS]
     with database.session() as sess:
-        return sess.scalar(select(func.count()).where(Instrument.name.in_(names))) == len(names)
+        return is_demo_facility(sess)
 
 
 def _create_demo(settings: Settings, say: Callable[[str], None]) -> None:

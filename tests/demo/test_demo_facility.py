@@ -135,13 +135,27 @@ def _demo_fails(env, *args):
                           capture_output=True, text=True, timeout=300)
 
 
+def _nxhub(env, *args):
+    subprocess.run([sys.executable, "-m", "nexuslims_kernel.cli.main", *args], env=env, check=True, capture_output=True, timeout=120)
+
+
+def _is_demo(db_url) -> bool:
+    from nexuslims_kernel.demo.facility import is_demo_facility
+
+    db = Database(db_url)
+    try:
+        with db.session() as sess:
+            return is_demo_facility(sess)
+    finally:
+        db.dispose()
+
+
 def test_demo_refuses_a_facility_that_has_people_or_instruments(db_url, env_for_cli):
     for args in (["init"], ["users", "add", "erin", "--name", "Erin Existing"]):
-        subprocess.run([sys.executable, "-m", "nexuslims_kernel.cli.main", *args], env=env_for_cli, check=True,
-                       capture_output=True, timeout=120)
+        _nxhub(env_for_cli, *args)
     proc = _demo_fails(env_for_cli)
     assert proc.returncode == 5 and proc.stderr.count("\n") == 1, proc.stderr
-    assert "already holds a facility (user erin" in proc.stderr and "--force" in proc.stderr
+    assert "holds a facility the demo did not make (user erin" in proc.stderr and "--force" in proc.stderr
     db = Database(db_url)
     try:
         with db.session() as sess:  # nothing created, erin in no demo group
@@ -150,3 +164,30 @@ def test_demo_refuses_a_facility_that_has_people_or_instruments(db_url, env_for_
     finally:
         db.dispose()
     assert _demo_fails(env_for_cli, "--force").returncode == 0
+    assert not _is_demo(db_url)  # a forced merge is still a real facility: the next run is refused again
+    assert _demo_fails(env_for_cli).returncode == 5
+
+
+def test_a_facility_whose_first_user_is_alice_is_not_the_demo(db_url, env_for_cli):
+    """Names decide nothing: alice (the demo has an alice too) makes this a real facility."""
+    _nxhub(env_for_cli, "init")
+    _nxhub(env_for_cli, "users", "add", "alice", "--name", "Alice Real")
+    proc = _demo_fails(env_for_cli)
+    assert proc.returncode == 5 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "user alice" in proc.stderr and "for a separate demo: nxhub --data-dir .nxhub-demo demo" in proc.stderr
+    db = Database(db_url)
+    try:
+        with db.session() as sess:
+            assert sess.scalar(select(func.count()).select_from(Instrument)) == 0
+            assert [(p.username, p.display_name, p.groups) for p in sess.scalars(select(Person))] == [("alice", "Alice Real", [])]
+    finally:
+        db.dispose()
+    assert not _is_demo(db_url)
+
+
+def test_the_demo_runs_again_in_its_own_data_dir_even_after_people_use_it(db_url, env_for_cli):
+    _demo(env_for_cli, "--no-build")
+    assert _is_demo(db_url)
+    _nxhub(env_for_cli, "users", "add", "erin", "--name", "Erin Trying-It-Out")  # someone plays with the demo facility
+    again = _demo(env_for_cli, "--no-build")
+    assert not any(s["created"] for s in again["sessions"]) and _is_demo(db_url)

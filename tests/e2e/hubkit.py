@@ -20,12 +20,12 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from shotkit import path_for
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("NXHUB_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
-SCREENSHOTS = REPO / "docs" / "screenshots"
 PORT_SETTINGS = ("PORT", "API_PORT", "PROXY_API_PORT", "SERVICE_PORT")
 
 
@@ -154,7 +154,7 @@ def launch_chromium(playwright):
 
 
 def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """The window as the person sees it, in a temporary folder (the README's folder under ``make screenshots``)."""
+    path = path_for(name)
     page.screenshot(path=str(path), full_page=False)
     return path

@@ -3,7 +3,7 @@
 alice signs in, browses exactly the records she may see, opens her private record,
 sends it to a notebook that runs in her own server and loads the signal; bob then
 tries to reach that record by page URL, API call and catalog, and cannot. Each step
-leaves a screenshot in docs/screenshots/ (used by the README).
+leaves a screenshot; ``make screenshots`` puts them in docs/screenshots/ for the README.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import time
 import psutil
 import pytest
 from hubkit import UpProcess, launch_chromium, screenshot
+from shotkit import keep_facts, record_facts
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -97,6 +98,7 @@ def test_signed_in_people_browse_open_and_analyse_only_what_they_may(tmp_path) -
             alice.click(f"a[href='record.ipynb?id={target}']")
             alice.get_by_role("button", name="Open in notebook").wait_for(timeout=SLOW)
             screenshot(alice, "hub-03-record")
+            keep_facts("hub-03-record", record_facts(alice))
             alice.get_by_role("button", name="Open in notebook").click()
             link = alice.wait_for_selector("a:has-text('in JupyterLab')", timeout=60_000)
             with alice.context.expect_page() as opened:

@@ -34,3 +34,17 @@ def test_first_start_never_puts_the_demo_into_a_real_facility(settings, db: Data
         assert sess.scalars(select(Person.username)).all() == ["curator"]
         assert sess.scalars(select(Instrument.name)).all() == []
     assert not logins_path(settings.data_dir).exists() and said == []
+
+
+def test_a_real_facility_named_like_the_demo_gets_no_demo_sign_ins(settings, db: Database) -> None:
+    """The demo's sign-ins follow the demo's mark in the database, not its instruments' or people's names."""
+    from nexuslims_kernel.db.directory import add_instrument
+
+    with db.session(write=True) as sess:
+        add_person(sess, "alice")
+        for name in ("Demo-TEM", "Demo-SEM"):
+            add_instrument(sess, name)
+    assert first_start(settings, [].append) == {}
+    with db.session() as sess:
+        assert sess.scalars(select(Person.username)).all() == ["alice"]  # no demo admin added either
+    assert not logins_path(settings.data_dir).exists()

@@ -28,8 +28,6 @@ from sqlalchemy import select  # noqa: E402
 from nexuslims_kernel.db.directory import issue_instrument_token  # noqa: E402
 from nexuslims_kernel.db.models import SessionEvent  # noqa: E402
 
-SCREENSHOTS = REPO / "docs" / "screenshots"
-
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -1,11 +1,12 @@
-"""Driving the real Logger window in tests: clicks through its dialogs, screenshots into docs/screenshots."""
+"""Driving the real Logger window in tests: clicks through its dialogs, screenshots (to a temporary folder, see shotkit)."""
 
 from __future__ import annotations
 
-from loggerkit import SCREENSHOTS
+import loggerkit  # noqa: F401  (puts the Logger package on sys.path)
 from nxhub_logger.gui.dialogs import ConfirmDialog, NoteDialog, StartDialog
 from nxhub_logger.gui.window import LoggerWindow
 from PySide6.QtCore import Qt
+from shotkit import path_for
 
 WAIT_MS = 20_000
 
@@ -16,9 +17,8 @@ def click(qtbot, button) -> None:
 
 
 def screenshot(window: LoggerWindow, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     window.repaint()
-    assert window.grab().save(str(SCREENSHOTS / f"logger-{name}.png"))
+    assert window.grab().save(str(path_for(f"logger-{name}")))
 
 
 def journal_events(window: LoggerWindow) -> list[tuple[str, str]]:
@@ -34,8 +34,7 @@ def start_session(qtbot, window: LoggerWindow, note: str = "", shot: str = "", u
     if note:
         dialog.note.setText(note)
     if shot:
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        assert dialog.grab().save(str(SCREENSHOTS / f"logger-{shot}.png"))
+        assert dialog.grab().save(str(path_for(f"logger-{shot}")))
     click(qtbot, dialog.ok)
     return dialog
 

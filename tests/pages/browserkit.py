@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
+from shotkit import path_for, scratch
 
 CHROMIUM = os.environ.get("NXHUB_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run",
         "--disable-sync", "--disable-dev-shm-usage"]
 REPO = Path(__file__).resolve().parents[2]
-SHOTS = REPO / "screenshots"
 #: what the site fixture adds to the demo: a title holding markup, and a record of this many datasets
 XSS_TITLE = '<img src=x onerror="window.__pwned=1">Hacked session & "quotes"'
 BIG = 1000
@@ -44,8 +44,7 @@ class PagesServer:
                 "--preheat", str(preheat)]
         if token:
             args += ["--token", token]
-        SHOTS.mkdir(exist_ok=True)
-        self.log_path = SHOTS / f"pages-server-{self.port}.log"
+        self.log_path = scratch() / f"pages-server-{self.port}.log"
         with open(self.log_path, "w") as log:  # the child keeps its own copy of the descriptor
             self.proc = subprocess.Popen(args, env=full_env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -78,9 +77,8 @@ def launch(playwright):
 
 
 def shot(page, name: str) -> Path:
-    """Save a full-page screenshot under ``screenshots/`` (git-ignored)."""
-    SHOTS.mkdir(exist_ok=True)
-    path = SHOTS / f"{name}.png"
+    """A full-page screenshot in a temporary folder (the README's folder under ``make screenshots``)."""
+    path = path_for(name)
     size = page.viewport_size
     # Voilà scrolls an inner container, not the document: grow the window to the page's height for the picture.
     height = page.evaluate("() => Math.max(...[...document.querySelectorAll('.nx-page')].map(e => e.scrollHeight + 40), 600)")

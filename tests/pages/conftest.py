@@ -80,6 +80,14 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def admin_pages(site):
+    """A second pages server, signed in as the facility admin: every record and the instrument dashboard."""
+    server = PagesServer(site.api.base, site.admin_token)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
 def browser(site):
     from playwright.sync_api import sync_playwright
 

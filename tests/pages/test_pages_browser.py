@@ -1,14 +1,18 @@
-"""The pages as a person sees them: real Voilà, real API, Debian's Chromium. Screenshots land in screenshots/."""
+"""The pages as a person sees them: real Voilà, real API, Debian's Chromium. Screenshots: see tests/shotkit.py."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import re
+import sqlite3
 import urllib.parse
 import zipfile
 
 import pytest
 from browserkit import BIG, XSS_TITLE, shot
+from shotkit import FACTS, keep_facts, record_facts
 
 # One Voilà server and one browser for the whole module: keep its tests on one xdist worker (make test uses --dist loadgroup).
 pytestmark = pytest.mark.xdist_group("pages-browser")
@@ -73,6 +77,7 @@ def test_record_page_shows_thumbnails_and_metadata(site, page):
     page.locator("button", has_text="Show raw vendor metadata").click()
     page.wait_for_selector("details.nx-raw")
     shot(page, "record")
+    keep_facts("record", record_facts(page))
     # outside a hub server, "Open in notebook" offers the notebook as a download
     page.get_by_role("button", name="Open in notebook").click()
     link = page.get_by_role("link", name=re.compile(r"Download nxhub-record-\d+\.ipynb"))
@@ -138,22 +143,42 @@ def test_a_thousand_dataset_record_pages_its_gallery(site, page):
     shot(page, "record-1000-datasets")
 
 
-def test_instrument_dashboard_is_for_admins(site, page):
-    from browserkit import PagesServer
-
+def test_instrument_dashboard_is_for_admins(site, admin_pages, page):
     page.goto(site.pages.url("instrument"))
     page.wait_for_selector("text=for facility administrators", timeout=60_000)
-    admin_pages = PagesServer(site.api.base, site.admin_token)
-    try:
-        page.goto(admin_pages.url("instrument"))
-        page.wait_for_selector(".nx-chart", timeout=60_000)
-        page.wait_for_function("() => document.querySelectorAll('.nx-chart svg rect.bar, .nx-chart .bargroup rect').length > 0",
-                               timeout=30_000)
-        assert page.locator(".nx-chart").count() == 4
-        assert "COMPLETED" in page.locator(".nx-panel", has_text="Build health").inner_text()
-        shot(page, "instruments")
-    finally:
-        admin_pages.stop()
+    page.goto(admin_pages.url("instrument"))
+    page.wait_for_selector(".nx-chart", timeout=60_000)
+    page.wait_for_function("() => document.querySelectorAll('.nx-chart svg rect.bar, .nx-chart .bargroup rect').length > 0",
+                           timeout=30_000)
+    assert page.locator(".nx-chart").count() == 4
+    assert "COMPLETED" in page.locator(".nx-panel", has_text="Build health").inner_text()
+    shot(page, "instruments")
+
+
+#: The README's pictures of record pages (hub-03 from tests/e2e/test_hub_browser.py); facts.json says what each shows.
+RECORD_PICTURES = ("hub-03-record", "record", "record-first-paint")
+
+
+def test_the_readmes_record_pictures_say_what_the_pages_say_now(site, admin_pages, page):
+    """A committed picture is stale when the page it shows now reads differently (a time, a title, a dataset)."""
+    from playwright.sync_api import TimeoutError as NotYet
+
+    shown = json.loads(FACTS.read_text()) if FACTS.exists() else {}
+    assert set(RECORD_PICTURES) <= set(shown), f"{FACTS} lacks {set(RECORD_PICTURES) - set(shown)}: run `make screenshots`"
+    with sqlite3.connect(site.data_dir / "nxhub.db") as conn:
+        ids = dict(conn.execute("SELECT title, id FROM records"))
+    stale = {}
+    for name in RECORD_PICTURES:
+        then = shown[name]
+        page.goto(admin_pages.url("record", f"id={ids[then['title']]}"))
+        page.wait_for_selector(H1, timeout=60_000)
+        with contextlib.suppress(NotYet):  # the thumbnails draw after the summary; compare what is there
+            page.wait_for_function("n => document.querySelectorAll('.nx-page .nx-activity .nx-card-title').length >= n",
+                                   arg=len(then["datasets"]), timeout=30_000)
+        now = record_facts(page)
+        if now != then:
+            stale[name] = {key: (then.get(key), now.get(key)) for key in now if then.get(key) != now.get(key)}
+    assert not stale, f"README pictures stale (picture, page now) — run `make screenshots`: {stale}"
 
 
 def test_preheated_kernels_wait_for_the_request_and_read_its_query(site, page):
@@ -194,6 +219,7 @@ def test_record_page_paints_its_summary_and_thumbnails_before_any_script_runs(si
         answer = page.request.get(site.pages.base + links["JSON"])
         assert answer.ok and "FePt nanoparticles" in answer.text()
         shot(page, "record-first-paint")
+        keep_facts("record-first-paint", record_facts(page, ".nx-prerender"))
     finally:
         ctx.close()
 
