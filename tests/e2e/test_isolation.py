@@ -111,8 +111,8 @@ def _spawn_and_probe(up: UpProcess, mode: str) -> dict:
     return result
 
 
-def _assert_isolated(result: dict) -> None:
-    leaked = {path: how for path, how in result["seen"].items() if how == "read"}
+def _assert_isolated(result: dict, readable: tuple[str, ...] = ()) -> None:
+    leaked = {path: how for path, how in result["seen"].items() if how == "read" and not path.startswith(readable)}
     assert not leaked, f"bob's kernel read {len(leaked)} files it must not: {sorted(leaked)[:10]}"
     read_environ = {pid: how for pid, how in result["environ"].items() if how in ("read", "empty")}
     assert not read_environ, f"bob's kernel read the environment of {read_environ}"
@@ -143,6 +143,23 @@ def test_accounts_mode_a_notebook_reads_only_its_home_and_the_api(tmp_path) -> N
         assert not psutil.pid_exists(result["server_pid"]) and not home.exists()
         with pytest.raises(KeyError):
             pwd.getpwnam("nx-bob")
+    finally:
+        code, leftovers = up.stop(signal.SIGINT)
+    assert not leftovers, leftovers
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="one OS account per person needs the hub to run as root (CI does)")
+def test_shared_mount_a_notebook_reads_the_stores_and_nothing_else(tmp_path) -> None:
+    up = UpProcess(tmp_path, extra_env={"NXHUB_HUB_FILE_ACCESS": "shared-mount"})
+    try:
+        result = _spawn_and_probe(up, "accounts")
+        stores = tuple(_store_roots(up.data_dir))
+        _assert_isolated(result, readable=stores)
+        store_files = [path for path in result["seen"] if path.startswith(stores)]
+        assert store_files and all(result["seen"][path] == "read" for path in store_files)
+        others = [path for path in result["seen"] if not path.startswith(stores)]
+        assert others and not any(result["seen"][path] == "read" for path in others)
     finally:
         code, leftovers = up.stop(signal.SIGINT)
     assert not leftovers, leftovers

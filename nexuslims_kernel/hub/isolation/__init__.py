@@ -119,7 +119,8 @@ def configure_spawner(c: Any, settings: Settings, repo: Path, state_dir: Path, s
     c.JupyterHub.spawner_class = f"nexuslims_kernel.hub.isolation.spawners.{name}"
     options = c[name]
     options.bwrap = iso.bwrap or ""
-    options.read_only = [str(p) for p in software_dirs(repo) + (store_roots if shared else [])]
+    options.read_only = [str(p) for p in software_dirs(repo)]
+    options.shared = [str(p) for p in store_roots] if shared else []
     options.hidden = [str(p) for p in [settings.data_dir, state_dir, homes, settings.previews_path,
                                        settings.records_path, *([] if shared else store_roots)]]
     options.handed_over = handed_over

@@ -69,15 +69,19 @@ class Sandbox:
     home: Path
     read_only: list[Path] = field(default_factory=list)
     hidden: list[Path] = field(default_factory=list)  # never visible, even when under a read-only folder
+    shared: list[Path] = field(default_factory=list)  # read-only even inside a hidden folder (shared-mount stores)
     user_namespace: bool = True  # False when the hub is root: bubblewrap runs as root, then BECOME drops
 
     def mounts(self) -> list[str]:
         args: list[str] = []
         mounted: list[tuple[Path, str]] = [(Path("/"), "tmpfs")]  # bubblewrap's new root is an empty tmpfs
 
+        def deepest(path: Path) -> tuple[Path, str]:
+            return max(((p, k) for p, k in mounted if _under(path, p)), key=lambda m: len(m[0].parts))
+
         def parents(target: Path) -> None:  # bubblewrap would make them 0700: the dropped account could not pass
             for parent in reversed(target.parents[:-1]):
-                point, kind = max(((p, k) for p, k in mounted if _under(parent, p)), key=lambda m: len(m[0].parts))
+                point, kind = deepest(parent)
                 if kind in ("tmpfs", "dir") and parent != point:
                     args.extend(["--perms", "0755", "--dir", str(parent)])
                     mounted.append((parent, "dir"))
@@ -89,17 +93,22 @@ class Sandbox:
             elif path.is_dir():
                 args += ["--ro-bind", raw, raw]
                 mounted.append((path, "bind"))
-        for path in _outermost(self.read_only):
-            if path.is_dir() and not any(_under(path, m) for m, kind in mounted if kind == "bind"):
-                parents(path)
-                args += ["--ro-bind", str(path), str(path)]
-                mounted.append((path, "bind"))
-        args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+        args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]  # before the binds: a store may be under /tmp
         mounted += [(Path("/dev"), "bind"), (Path("/proc"), "bind"), (Path("/tmp"), "tmpfs")]
+
+        def read_only(paths: list[Path]) -> None:
+            for path in _outermost(paths):
+                if path.is_dir() and deepest(path)[1] != "bind":  # not already shown by a bound folder
+                    parents(path)
+                    args.extend(["--ro-bind", str(path), str(path)])
+                    mounted.append((path, "bind"))
+
+        read_only(self.read_only)
         for path in map(Path, map(os.path.realpath, self.hidden)):  # cover what a read-only folder would show
             if path.is_dir() and any(_under(path, m) for m, kind in mounted if kind == "bind" and m != Path("/")):
                 args += ["--tmpfs", str(path)]
                 mounted.append((path, "tmpfs"))
+        read_only(self.shared)
         parents(self.home)
         args += ["--bind", str(self.home), str(self.home), "--chdir", str(self.home)]
         return args

@@ -26,13 +26,14 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
     """Each server in its own bubblewrap sandbox (mount, PID, IPC namespaces), as the hub's user."""
 
     bwrap = Unicode("bwrap", config=True, help="bubblewrap program")
-    read_only = List(Unicode(), config=True, help="Folders the server sees read-only (software, shared stores)")
+    read_only = List(Unicode(), config=True, help="Folders the server sees read-only (the software)")
     hidden = List(Unicode(), config=True, help="Folders the server never sees (data dir, homes, stores)")
+    shared = List(Unicode(), config=True, help="Stores the server sees read-only (shared-mount)")
     handed_over = List(Unicode(), config=True, help="Folders in a home the hub writes, made the person's")
 
     def sandbox(self, user_namespace: bool) -> Sandbox:
         return Sandbox(self.bwrap, Path(self.home_dir), [Path(p) for p in self.read_only],
-                       [Path(p) for p in self.hidden], user_namespace=user_namespace)
+                       [Path(p) for p in self.hidden], [Path(p) for p in self.shared], user_namespace=user_namespace)
 
     def account(self) -> Account | None:
         """Whom the server runs as inside the sandbox; None = the hub's own user (in a user namespace)."""
