@@ -6,6 +6,8 @@ configuration has set the proxy, the hub's addresses, its database and KubeSpawn
 registered the API (``hub.services.nxhub-api``, with its token). This file adds only what is
 ours, reading the chart's values through z2jh's helper module:
 
+- people's servers are kept apart by KubeSpawner itself: one pod per person, with its own
+  filesystem and process space (``hub.isolation`` is for one machine and does not apply here);
 - every hub user may call the API, which then applies the record ACL itself;
 - in ``shared-mount`` mode the instrument stores are mounted read-only into users' servers
   (and ``NXHUB_STORES`` tells the catalog where), in ``api`` mode they are not;
