@@ -2,7 +2,7 @@
 
 >>> cat = open_catalog()                      # in a hub server: the nxhub-api service and your hub token
 >>> hits = cat.search("lamella", instrument="FEI-Titan", since="2026-01-01")
->>> sig = next(iter(hits)).datasets[0].read()  # a lazy HyperSpy signal
+>>> sig = next(hits.records()).datasets[0].read()  # a lazy HyperSpy signal; cat["42"] is record 42
 """
 
 from __future__ import annotations

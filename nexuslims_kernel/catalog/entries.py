@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import urllib.parse
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -209,8 +210,42 @@ class Record:
         return h.block(self.title, rows, thumbs)
 
 
-class RecordCatalog:
-    """Records you may see, filtered by the API: ``cat.search("lamella", instrument="Titan")``."""
+class RecordKey(str):
+    """A record id as the catalog's keys are (``str``, as Intake's), carrying the record it came with.
+
+    Until the next release it also answers as that record (``for rec in cat: rec.title``), with a
+    DeprecationWarning: iterate ``cat.records()`` for records.
+    """
+
+    record: Record
+
+    def __new__(cls, record: Record) -> RecordKey:
+        key = super().__new__(cls, str(record.id))
+        key.record = record
+        return key
+
+    def _old_spelling(self) -> Record:
+        warnings.warn("iterating a catalog gives record ids (str) now; use 'for record in cat.records()'",
+                      DeprecationWarning, stacklevel=3)
+        return self.record
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "record":
+            raise AttributeError(name)
+        return getattr(self._old_spelling(), name)
+
+    @property
+    def title(self) -> str:  # type: ignore[override]  # str.title() would shadow Record.title
+        return self._old_spelling().title
+
+
+class RecordCatalog(Mapping):
+    """Records you may see, filtered by the API: a Mapping of record id (str) to :class:`Record`.
+
+    ``cat.search("lamella", instrument="Titan")`` narrows it (the API searches); ``len``, ``in``,
+    ``cat["42"]``, ``cat.keys()``, ``cat.records()`` (alias ``values()``) and ``cat.items()``
+    page through the API lazily; ``cat.to_intake()`` is an Intake 2 catalog of the datasets.
+    """
 
     def __init__(self, ctx: Context, params: dict[str, Any] | None = None, page_size: int = PAGE) -> None:
         self._ctx, self.params, self.page_size = ctx, dict(params or {}), page_size
@@ -238,13 +273,23 @@ class RecordCatalog:
         got = self.client.get("/records", **self.params, limit=limit or self.page_size, cursor=cursor)
         return [Record(self._ctx, item) for item in got["items"]], got.get("next_cursor")
 
-    def __iter__(self) -> Iterator[Record]:
+    def records(self) -> Iterator[Record]:
+        """Every record of this search, page by page."""
         cursor = None
         while True:
             records, cursor = self.page(cursor)
             yield from records
             if not cursor:
                 return
+
+    def values(self) -> Iterator[Record]:  # type: ignore[override]  # one request per page, not per key
+        return self.records()
+
+    def items(self) -> Iterator[tuple[str, Record]]:  # type: ignore[override]
+        return ((str(record.id), record) for record in self.records())
+
+    def __iter__(self) -> Iterator[str]:
+        return (RecordKey(record) for record in self.records())
 
     def __len__(self) -> int:
         return self.client.get("/records", **self.params, limit=1, count="true")["total"]
@@ -253,20 +298,47 @@ class RecordCatalog:
         """Counts per instrument, owner, dataset type and format for this search."""
         return self.client.get("/records/facets", **self.params)
 
-    def __getitem__(self, record_id: int) -> Record:
+    def __getitem__(self, key: str) -> Record:
+        """The record with id ``key`` ("42"); one you may not see is a KeyError, as one that does not exist."""
+        if isinstance(key, slice):
+            raise TypeError("a catalog is a mapping of record ids, not a sequence: "
+                            "use itertools.islice(cat.records(), ...) or cat.page()")
+        if isinstance(key, int) and not isinstance(key, bool):
+            warnings.warn(f"record ids are str keys now: use cat[{str(key)!r}]", DeprecationWarning, stacklevel=2)
+            key = str(key)
+        if not isinstance(key, str) or not key.isdigit():
+            raise KeyError(key)
         try:
-            return Record(self._ctx, self.client.get(f"/records/{int(record_id)}/outline"))
+            return Record(self._ctx, self.client.get(f"/records/{int(key)}/outline"))
         except CatalogError as exc:
             if exc.status == 404:
-                raise KeyError(record_id) from None
+                raise KeyError(key) from None
             raise
 
-    def __contains__(self, record_id: object) -> bool:
-        try:
-            self[int(record_id)]  # type: ignore[arg-type]
-        except (KeyError, ValueError, TypeError):
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, int) and not isinstance(key, bool):
+            key = str(key)
+        if not isinstance(key, str) or not key.isdigit():
             return False
+        try:
+            self.client.get(f"/records/{int(key)}/outline")
+        except CatalogError as exc:
+            if exc.status == 404:
+                return False
+            raise
         return True
+
+    def __eq__(self, other: object) -> bool:  # Mapping's would page through both catalogs
+        return isinstance(other, RecordCatalog) and (other.client.root, other.params) == (self.client.root, self.params)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def to_intake(self, limit: int | None = None) -> Any:
+        """An Intake 2 ``Catalog`` snapshot of this search's datasets (descriptions only, no token): save it
+        with ``to_yaml_file`` and read it with ``intake.from_yaml_file``; each entry reads to a HyperSpy signal."""
+        from nexuslims_kernel.catalog.snapshot import snapshot
+
+        return snapshot(self, limit)
 
     def dataset(self, dataset_id: int) -> Dataset:
         """A dataset by id (404 → KeyError, as for records you may not see)."""
@@ -276,7 +348,7 @@ class RecordCatalog:
             if exc.status == 404:
                 raise KeyError(dataset_id) from None
             raise
-        record = self[item["record_id"]]
+        record = self[str(item["record_id"])]
         return Dataset(self._ctx, record, item)
 
     def dataset_of(self, outline: dict[str, Any], item: dict[str, Any]) -> Dataset:

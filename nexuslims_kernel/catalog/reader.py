@@ -66,7 +66,7 @@ class NexusDataset(BaseData):
 class HyperSpyReader(BaseReader):
     """A HyperSpy signal from a :class:`NexusDataset` (lazy unless ``lazy=False``)."""
 
-    imports = {"hyperspy", "rsciio"}
+    imports = {"hyperspy", "rosettasciio"}  # distribution names: Intake checks them with importlib.metadata
     implements = {NexusDataset}
     output_instance = "hyperspy.signal:BaseSignal"
 

@@ -27,7 +27,7 @@ def record_notebook(record_id: int, title: str) -> dict:
     """An nbformat 4.5 notebook as a dict (nbformat itself is not imported: its jsonschema import costs seconds)."""
     sources = [
         ("markdown", f"# Record {int(record_id)}: {title}\n\nLoaded through the NexusLIMS Hub API with your own token."),
-        ("code", f"from nexuslims_kernel import open_catalog\n\ncat = open_catalog()\nrecord = cat[{int(record_id)}]\nrecord"),
+        ("code", f"from nexuslims_kernel import open_catalog\n\ncat = open_catalog()\nrecord = cat['{int(record_id)}']\nrecord"),
         ("code", "for activity in record.activities:\n    print(activity)\ndatasets = list(record.datasets[:20])\ndatasets"),
         ("code", "signal = datasets[0].read()  # a lazy HyperSpy signal; .compute() loads it\nsignal"),
     ]

@@ -14,7 +14,7 @@ from nexuslims_kernel.catalog import CatalogError, FileCache, HyperSpyReader, Ne
 
 
 def _ids(cat) -> set[int]:
-    return {r.id for r in cat}
+    return {r.id for r in cat.records()}
 
 
 def test_search_is_narrowed_by_the_api_and_never_shows_anothers_private_record(catalog_world):
@@ -38,7 +38,7 @@ def test_search_is_narrowed_by_the_api_and_never_shows_anothers_private_record(c
 def test_records_activities_and_datasets_page_lazily_with_exports_and_escaped_reprs(catalog_world, tmp_path):
     w = catalog_world
     cat = open_catalog(w.api.base, w.tokens["alice"], cache=FileCache(tmp_path / "cache"))
-    rec = cat[w.records["alice"]]
+    rec = cat[str(w.records["alice"])]
     assert rec.title == "Pt lamella tomography" and rec.instrument == "titan"
     assert [len(a.datasets) for a in rec.activities] == [2, 1] and len(rec.datasets) == 3
     assert [d.item["relpath"] for d in rec.datasets] == [STEM, EMI, EELS]
@@ -58,7 +58,7 @@ def test_read_streams_into_the_cache_once_then_reads_from_it(catalog_world, tmp_
     w = catalog_world
     cache = FileCache(tmp_path / "cache")
     cat = open_catalog(w.api.base, w.tokens["alice"], cache=cache, stores={})
-    stem, emi, eels = cat[w.records["alice"]].datasets
+    stem, emi, eels = cat[str(w.records["alice"])].datasets
     sig = stem.read()
     assert sig._lazy and sig.axes_manager.signal_dimension == 2 and sig.data.shape == (68, 68)
     image = emi.read(lazy=False)  # the .ser companion came along, or there would be no image
@@ -76,7 +76,7 @@ def test_read_opens_a_mounted_store_in_place(catalog_world, tmp_path):
     w = catalog_world
     cache = FileCache(tmp_path / "cache")
     cat = open_catalog(w.api.base, w.tokens["alice"], cache=cache, stores={"titan": str(w.corpus)})
-    ds = cat[w.records["alice"]].datasets[0]
+    ds = cat[str(w.records["alice"])].datasets[0]
     assert ds.data.local_path() == w.corpus / STEM
     assert ds.read().data.shape == (68, 68) and cache.entries() == []
 
@@ -86,7 +86,7 @@ def test_cache_is_bounded_least_recently_used_first(catalog_world, tmp_path):
     stem_size = (w.corpus / STEM).stat().st_size
     cache = FileCache(tmp_path / "cache", max_bytes=stem_size + 1000)
     cat = open_catalog(w.api.base, w.tokens["alice"], cache=cache)
-    stem, _, eels = cat[w.records["alice"]].datasets
+    stem, _, eels = cat[str(w.records["alice"])].datasets
     stem.read()
     eels.read()  # does not fit beside the STEM image: the older entry goes
     assert [e.name for _, _, e in cache.entries()] == [eels.item["sha256"]]
@@ -98,7 +98,7 @@ def test_two_processes_share_one_cache_entry(catalog_world, tmp_path):
     code = (
         "import sys; from nexuslims_kernel.catalog import open_catalog, FileCache\n"
         "cat = open_catalog(sys.argv[1], sys.argv[2], cache=FileCache(sys.argv[3]), stores={})\n"
-        "print(cat[int(sys.argv[4])].datasets[2].read(lazy=False).data.shape)\n"
+        "print(cat[sys.argv[4]].datasets[2].read(lazy=False).data.shape)\n"
     )
     args = [sys.executable, "-c", code, w.api.base, w.tokens["alice"], str(tmp_path / "cache"), str(w.records["alice"])]
     procs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -112,10 +112,10 @@ def test_another_users_private_dataset_is_unreachable_by_id_and_by_read(catalog_
     w = catalog_world
     cache = FileCache(tmp_path / "cache")
     carol = open_catalog(w.api.base, w.tokens["carol"], cache=cache)
-    secret = carol[w.records["carol"]].datasets[0]
+    secret = carol[str(w.records["carol"])].datasets[0]
     alice = open_catalog(w.api.base, w.tokens["alice"], cache=cache)
     with pytest.raises(KeyError):
-        alice[w.records["carol"]]
+        alice[str(w.records["carol"])]
     with pytest.raises(KeyError):
         alice.dataset(secret.id)
     assert w.records["carol"] not in alice

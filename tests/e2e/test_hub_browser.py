@@ -144,9 +144,9 @@ def test_signed_in_people_browse_open_and_analyse_only_what_they_may(tmp_path) -
         api, token = _server_token("bob")
         catalog = open_catalog(url=api, token=token)
         with pytest.raises(KeyError):
-            catalog[target]
+            catalog[str(target)]
         api, token = _server_token("alice")
-        assert open_catalog(url=api, token=token)[target] is not None
+        assert open_catalog(url=api, token=token)[str(target)] is not None
     finally:
         code, leftovers = up.stop()
     assert code == 0 and not leftovers, leftovers

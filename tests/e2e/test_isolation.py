@@ -51,7 +51,7 @@ with open(os.path.join(home, "mine.txt"), "w") as fh:
     fh.write("bob's own")
 from nexuslims_kernel import open_catalog
 catalog = open_catalog()
-records = list(catalog)
+records = list(catalog.records())
 first = next(d for r in records for d in r.datasets)
 raw = catalog.client.bytes(f"/datasets/{first.id}/file")
 print(json.dumps({"seen": seen, "environ": environ, "home": home, "uid": os.getuid(), "records": len(records),

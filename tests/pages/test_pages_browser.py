@@ -83,7 +83,7 @@ def test_record_page_shows_thumbnails_and_metadata(site, page):
     link = page.get_by_role("link", name=re.compile(r"Download nxhub-record-\d+\.ipynb"))
     notebook = __import__("json").loads(_download(page, link))
     code = "".join(c["source"] for c in notebook["cells"])
-    assert notebook["nbformat"] == 4 and f"cat[{site.records['demo-01']}]" in code and "open_catalog()" in code
+    assert notebook["nbformat"] == 4 and f"cat['{site.records['demo-01']}']" in code and "open_catalog()" in code
 
 
 def _download(page, link) -> bytes:
