@@ -134,7 +134,7 @@ def spawn_per_isolation(hub: Hub, auto_s: float) -> dict[str, float]:
     base = out.get("spawn_to_jupyterlab_none_s")
     if base:
         for name in [n for n in out if n != "spawn_to_jupyterlab_none_s"]:
-            print(f"{name.replace('_s', '')} / none = {out[name] / base:.2f}x")
+            print(f"{name.removesuffix('_s')} / none = {out[name] / base:.2f}x")
     return out
 
 
