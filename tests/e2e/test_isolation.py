@@ -9,6 +9,7 @@ and the catalog still gives him his records and files through the API.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import signal
@@ -208,6 +209,8 @@ def test_where_nothing_isolates_a_second_person_is_refused_and_every_page_says_s
             reason = refused.json()["message"]
             assert "cannot keep people's servers apart" in reason and "only bob may run one" in reason
             assert "\n" not in reason
+            page = carol.get("/hub/spawn/carol")  # what her browser shows: the reason, not a bare "failed"
+            assert "only bob may run one" in html.unescape(page.text)
         run = up.nxhub("doctor", "--port", str(up.ports["PORT"]))
         assert run.returncode == 1 and "FAIL  isolation" in run.stdout and "could read each other's files" in run.stdout
     finally:

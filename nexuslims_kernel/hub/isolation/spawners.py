@@ -22,6 +22,13 @@ from nexuslims_kernel.hub.isolation.sandbox import Sandbox
 NOBODY = "nobody"
 
 
+def refusal(reason: str) -> web.HTTPError:
+    """A 403 whose one-line reason JupyterHub shows the person on its spawn page (not only in the log)."""
+    error = web.HTTPError(403, reason)
+    error.jupyterhub_message = reason
+    return error
+
+
 class SandboxSpawner(SimpleLocalProcessSpawner):
     """Each server in its own bubblewrap sandbox (mount, PID, IPC namespaces), as the hub's user."""
 
@@ -60,7 +67,7 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
         try:
             self.cmd = self.wrap(base)
         except AccountError as exc:
-            raise web.HTTPError(403, str(exc)) from None
+            raise refusal(str(exc)) from None
         try:
             return await super().start()
         finally:
@@ -110,7 +117,7 @@ class SolePersonSpawner(SimpleLocalProcessSpawner):
         except FileExistsError:
             owner = path.read_text().strip()
             if owner != self.user.name:
-                raise web.HTTPError(403, f"{self.user.name}'s server was not started: this machine cannot keep people's "
-                                         f"servers apart ({self.why}), so only {owner} may run one; an admin can run the "
-                                         "hub as root, install bubblewrap, or set hub.isolation = \"none\"") from None
+                raise refusal(f"{self.user.name}'s server was not started: this machine cannot keep people's "
+                              f"servers apart ({self.why}), so only {owner} may run one; an admin can run the "
+                              "hub as root, install bubblewrap, or set hub.isolation = \"none\"") from None
         return await super().start()
