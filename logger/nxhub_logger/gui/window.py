@@ -168,7 +168,7 @@ class LoggerWindow(QMainWindow):
 
     def _client(self) -> HubClient | None:
         s = self.settings
-        return HubClient(s.hub_url, s.token, s.timeout_s) if s.complete else None
+        return HubClient(s.hub_url, s.token, s.timeout_s, s.ca_bundle) if s.complete else None
 
     def _on_link(self, link: Link) -> None:
         self.link = link
