@@ -1,0 +1,495 @@
+"""The Logger window in Tk, for the zipapp on PCs without PySide6 (Tk ships with Python on Windows, XP included).
+
+The same flows as the Qt window (``gui/window.py``) and the same words (``view``):
+every action is journaled before the window shows it; the sender's thread
+delivers and reports through a queue that the Tk loop drains (Tk is not
+thread-safe). The window never waits for the network. Python 3.4 syntax.
+"""
+
+import datetime as dt
+import json
+import queue
+import sys
+import tkinter as tk
+from tkinter import font as tkfont
+from tkinter import ttk
+
+from nxhub_logger import settings as config
+from nxhub_logger import view
+from nxhub_logger.faults import crash_point
+from nxhub_logger.hubclient import HubClient
+from nxhub_logger.journal import UTC, Journal
+from nxhub_logger.sender import CONNECTING, OFFLINE, UNAUTHORIZED, Backoff, Link, Sender
+from nxhub_logger.view import BG, BLUE, GREEN, INK, LINE, MUTED, PANEL, RED
+
+TITLE = "NexusLIMS Hub Logger"
+DRAIN_MS = 100  # how often the Tk loop takes the sender's reports
+
+
+def _family(root, *wanted):
+    have = set(tkfont.families(root))
+    for name in wanted:
+        if name in have:
+            return name
+    return "TkDefaultFont"
+
+
+class Fonts:
+    """Large type, as in the Qt window: read from a step away, with gloves on."""
+
+    def __init__(self, root):
+        sans = _family(root, "Segoe UI", "Tahoma", "DejaVu Sans", "Helvetica")
+        mono = _family(root, "Consolas", "DejaVu Sans Mono", "Menlo", "Courier New", "Courier")
+        self.app = (sans, 10)
+        self.instrument = (sans, 20, "bold")
+        self.badge = (sans, 11, "bold")
+        self.headline = (sans, 12, "bold")
+        self.elapsed = (mono, 40)
+        self.body = (sans, 14)
+        self.small = (sans, 11)
+        self.button = (sans, 15, "bold")
+        self.small_button = (sans, 11, "bold")
+
+
+# button kind -> (fill, text colour, fill when disabled)
+BUTTONS = {"primary": (GREEN, "white", "#a7d7b5"), "danger": (RED, "white", "#eab3b3"), "plain": (PANEL, INK, "#eef2f6")}
+
+
+def make_button(parent, text, command, fonts, kind="plain", small=False):
+    fill, ink, _off = BUTTONS[kind]
+    button = tk.Button(parent, text=text, command=command, font=fonts.small_button if small else fonts.button, bg=fill, fg=ink,
+                       activebackground=fill, activeforeground=ink, disabledforeground="#9aa5b1", relief="flat",
+                       highlightthickness=1, highlightbackground=LINE, padx=16 if small else 22, pady=6 if small else 16,
+                       cursor="hand2")
+    button.kind = kind
+    return button
+
+
+def set_enabled(button, on):
+    fill, _ink, off = BUTTONS[button.kind]
+    button.configure(state="normal" if on else "disabled", bg=fill if on else off)
+
+
+class Dialog:
+    """A window-modal dialog that does not block the loop (the clock and connection stay live behind it)."""
+
+    def __init__(self, owner, title, heading, ok_text, ok_kind="primary", cancel_text="Cancel"):
+        self.owner = owner
+        self.top = tk.Toplevel(owner.root, bg=BG, padx=24, pady=20)
+        self.top.title(title)
+        self.top.transient(owner.root)
+        self.top.protocol("WM_DELETE_WINDOW", self.reject)
+        fonts = owner.fonts
+        tk.Label(self.top, text=heading.upper(), font=fonts.headline, fg=MUTED, bg=BG).pack(anchor="w")
+        self.body = tk.Frame(self.top, bg=BG)
+        self.body.pack(fill="both", expand=True, pady=12)
+        self.hint = tk.Label(self.top, text="", font=fonts.small, fg=RED, bg=BG)
+        self.hint.pack(anchor="w")
+        row = tk.Frame(self.top, bg=BG)
+        row.pack(fill="x")
+        self.ok = make_button(row, ok_text, self.accept, fonts, ok_kind)
+        self.cancel = make_button(row, cancel_text, self.reject, fonts)
+        self.ok.pack(side="right")
+        self.cancel.pack(side="right", padx=(0, 12))
+        self.on_accept = None
+
+    def place(self):
+        root = self.owner.root
+        root.update_idletasks()
+        self.top.geometry("+{}+{}".format(root.winfo_rootx() + 60, root.winfo_rooty() + 60))
+        self.top.grab_set()
+
+    def field(self, row, label, widget):
+        tk.Label(self.body, text=label, font=self.owner.fonts.body, fg=INK, bg=BG).grid(row=row, column=0, sticky="e", padx=(0, 12),
+                                                                                          pady=6)
+        widget.grid(row=row, column=1, sticky="we", pady=6, ipady=6)
+        self.body.columnconfigure(1, weight=1)
+        return widget
+
+    def entry(self, text="", show=None):
+        entry = tk.Entry(self.body, font=self.owner.fonts.body, width=34, relief="solid", bd=1, highlightcolor=BLUE,
+                         **({"show": show} if show else {}))
+        entry.insert(0, text)
+        return entry
+
+    def valid(self):
+        return True
+
+    def accept(self):
+        if not self.valid():
+            return
+        callback, self.on_accept = self.on_accept, None
+        try:
+            if callback is not None:
+                callback(self)  # reads the fields, so before they are destroyed
+        finally:
+            self.close()
+
+    def reject(self):
+        self.close()
+
+    def close(self):
+        try:
+            self.top.grab_release()
+            self.top.destroy()
+        except tk.TclError:  # already gone with the main window
+            pass
+        if self.owner.dialog is self:
+            self.owner.dialog = None
+
+
+class SetupDialog(Dialog):
+    """First run (or a revoked token): the hub's address and this instrument's token."""
+
+    def __init__(self, owner, hub_url="", message=""):
+        Dialog.__init__(self, owner, "Connect the Logger to the hub", "Connect to NexusLIMS Hub", "Save")
+        tk.Label(self.body, text=message or view.SETUP_HINT, font=owner.fonts.small, fg=MUTED, bg=BG, wraplength=560,
+                 justify="left").grid(row=0, column=0, columnspan=2, sticky="w", pady=(0, 8))
+        self.hub = self.field(1, "Hub address", self.entry(hub_url))
+        self.token = self.field(2, "Instrument token", self.entry(show="•"))
+
+    def valid(self):
+        hub, token = self.values()
+        if hub.startswith(("http://", "https://")) and token:
+            return True
+        self.hint.configure(text="Give the hub's http:// or https:// address and the instrument token.")
+        return False
+
+    def values(self):
+        return self.hub.get().strip(), self.token.get().strip()
+
+
+class StartDialog(Dialog):
+    """Who is at the microscope and for which project, pre-filled from today's reservation."""
+
+    def __init__(self, owner, hub_info, now):
+        Dialog.__init__(self, owner, "Start a session", "Start a session", "Start session")
+        self.reservation = view.pick_reservation(hub_info.get("reservations") or [], now)
+        tk.Label(self.body, text=view.reservation_text(self.reservation), font=owner.fonts.small, fg=MUTED, bg=BG,
+                 wraplength=560, justify="left").grid(row=0, column=0, columnspan=2, sticky="w", pady=(0, 8))
+        users = hub_info.get("users") or []
+        self.labels = {}  # shown text -> username
+        for person in users:
+            shown = person["username"] + (" — " + person["display_name"] if person.get("display_name") else "")
+            self.labels[shown] = person["username"]
+        self.all_projects = list(hub_info.get("projects") or [])
+        self.projects_of = dict((p["username"], p["projects"]) for p in users if "projects" in p)
+        self.user = self.field(1, "User", ttk.Combobox(self.body, values=list(self.labels), font=owner.fonts.body, width=32))
+        self.project = self.field(2, "Project", ttk.Combobox(self.body, values=self.all_projects, font=owner.fonts.body, width=32))
+        self.note = self.field(3, "Note", self.entry())
+        self.user.bind("<<ComboboxSelected>>", lambda _e: self.fill_projects())
+        res = self.reservation or {}
+        if res.get("user"):
+            shown = [label for label, name in self.labels.items() if name == res["user"]]
+            self.user.set(shown[0] if shown else res["user"])
+        if res.get("project"):
+            self.project.set(res["project"])
+        self.fill_projects()
+
+    def fill_projects(self):
+        """A hub with session rules lists, per user, the projects they may pick."""
+        user = self._user()
+        self.project["values"] = self.projects_of.get(user, self.all_projects) if user else self.all_projects
+
+    def _user(self):
+        text = self.user.get().strip()
+        return self.labels.get(text) or text.split(" — ")[0].strip() or None
+
+    def values(self):
+        res = self.reservation or {}
+        reservation = dict((k, res[k]) for k in ("title", "id") if res.get(k))
+        return {"user": self._user(), "project": self.project.get().strip() or None,
+                "text": self.note.get().strip() or None, "reservation": reservation or None}
+
+
+class NoteDialog(Dialog):
+    """A free-text note for the running session."""
+
+    def __init__(self, owner):
+        Dialog.__init__(self, owner, "Add a note", "Add a note", "Save note")
+        self.text = tk.Text(self.body, font=owner.fonts.body, width=46, height=6, relief="solid", bd=1, wrap="word")
+        self.text.pack(fill="both", expand=True)
+
+    def value(self):
+        return self.text.get("1.0", "end").strip()
+
+    def valid(self):
+        if self.value():
+            return True
+        self.hint.configure(text="Write the note first (sample, holder, alignment, a problem …).")
+        return False
+
+
+class ConfirmDialog(Dialog):
+    """A plain yes/no with large buttons; Enter keeps the session running (a stray tap must not end it)."""
+
+    def __init__(self, owner, title, text, ok_text, cancel_text="Cancel"):
+        Dialog.__init__(self, owner, title, title, ok_text, "danger", cancel_text)
+        tk.Label(self.body, text=text, font=owner.fonts.body, fg=INK, bg=BG, wraplength=520, justify="left").pack(anchor="w")
+        self.top.bind("<Return>", lambda _e: self.reject())
+
+
+class TkLoggerWindow:
+    """The main window; the attributes mirror the Qt window's, so the same tests and habits apply."""
+
+    def __init__(self, settings, root=None, journal=None, run_sender=True):
+        self.root = root or tk.Tk()
+        self.settings = settings
+        self.journal = journal or Journal(settings.journal)
+        self.recovery = self.journal.interrupted_session()
+        alive = self.journal.last_alive()
+        # The last sign of life after the interrupted session began (None: it died right after its START).
+        self.recovery_alive = alive if self.recovery and alive and alive > self.recovery.started_at else None
+        self.journal.mark_alive()
+        self.link = Link(CONNECTING, "not contacted yet")
+        self.hub_info = json.loads(self.journal.get_meta("hub_info", "{}") or "{}")
+        self.session = None
+        self.dialog = None
+        self.closed = False
+        self._ticks = 0
+        self.reports = queue.Queue()
+        self.fonts = Fonts(self.root)
+        self.root.title(TITLE)
+        self.root.configure(bg=BG)
+        self.root.geometry("880x600")
+        self.root.minsize(720, 520)
+        self._build()
+        self.sender_thread = Sender(
+            str(settings.journal), self._client, self.reports.put, idle_s=settings.poll_s,
+            backoff=Backoff(first=min(1.0, settings.retry_cap_s), cap=settings.retry_cap_s), poll=view.poll_hub)
+        self.root.protocol("WM_DELETE_WINDOW", self.close)
+        self._after = [self.root.after(1000, self._tick), self.root.after(DRAIN_MS, self._drain)]
+        self.refresh()
+        if run_sender:  # once the window is up: the operator sees it first
+            self.root.after(0, self.sender_thread.start)
+
+    # -- layout --
+
+    def _build(self):
+        f = self.fonts
+        header = tk.Frame(self.root, bg=INK, padx=24, pady=14)
+        header.pack(fill="x")
+        titles = tk.Frame(header, bg=INK)
+        titles.pack(side="left")
+        tk.Label(titles, text="NEXUSLIMS HUB LOGGER", font=f.app, fg="#9fb3c8", bg=INK).pack(anchor="w")
+        self.instrument_label = tk.Label(titles, text="", font=f.instrument, fg="white", bg=INK)
+        self.instrument_label.pack(anchor="w")
+        self.badge = tk.Label(header, text="", font=f.badge, fg="white", bg=MUTED, padx=14, pady=4)
+        self.badge.pack(side="right")
+
+        self.body = tk.Frame(self.root, bg=BG, padx=24, pady=18)
+        self.body.pack(fill="both", expand=True)
+        self.banner = tk.Frame(self.body, bg=BG, padx=16, pady=10, highlightthickness=1)
+        self.banner_text = tk.Label(self.banner, text="", font=f.small, fg=INK, justify="left", wraplength=560, anchor="w")
+        self.banner_text.pack(side="left", fill="x", expand=True)
+        self.banner_actions = [None, None]
+        self.banner_buttons = []
+        for index in (0, 1):
+            button = make_button(self.banner, "", lambda i=index: self.banner_actions[i] and self.banner_actions[i](), f, small=True)
+            self.banner_buttons.append(button)
+        self.banner_shown = False
+
+        self.card = tk.Frame(self.body, bg=PANEL, padx=24, pady=18, highlightthickness=1, highlightbackground=LINE)
+        self.card.pack(fill="both", expand=True, pady=(0, 14))
+        self.headline = tk.Label(self.card, font=f.headline, fg=MUTED, bg=PANEL)
+        self.elapsed = tk.Label(self.card, font=f.elapsed, fg=INK, bg=PANEL)
+        self.who = tk.Label(self.card, font=f.body, fg=INK, bg=PANEL)
+        self.files = tk.Label(self.card, font=f.body, fg=BLUE, bg=PANEL)
+        for label in (self.headline, self.elapsed, self.who, self.files):
+            label.pack(anchor="w")
+
+        row = tk.Frame(self.body, bg=BG)
+        row.pack(fill="x")
+        self.start_button = make_button(row, "Start session", self.ask_start, f, "primary")
+        self.note_button = make_button(row, "Add note", self.ask_note, f)
+        self.end_button = make_button(row, "End session", self.ask_end, f, "danger")
+        for column, button in enumerate((self.start_button, self.note_button, self.end_button)):
+            button.grid(row=0, column=column, sticky="we", padx=(0 if column == 0 else 14, 0))
+            row.columnconfigure(column, weight=1, uniform="buttons")
+        self.footer = tk.Label(self.body, text="", font=f.small, fg=MUTED, bg=BG)
+        self.footer.pack(anchor="w", pady=(10, 0))
+
+    # -- hub and sender --
+
+    def _client(self):
+        s = self.settings
+        return HubClient(s.hub_url, s.token, s.timeout_s, s.ca_bundle) if s.complete else None
+
+    def _drain(self):
+        latest = None
+        while True:
+            try:
+                latest = self.reports.get_nowait()
+            except queue.Empty:
+                break
+        if latest is not None:
+            self._on_link(latest)
+        if not self.closed:
+            self._after[1] = self.root.after(DRAIN_MS, self._drain)
+
+    def _on_link(self, link):
+        self.link = link
+        hub = link.info.get("hub")
+        if hub:
+            self.hub_info = hub
+            self.journal.set_meta("hub_info", json.dumps(hub))
+        self.refresh()
+
+    # -- rendering --
+
+    def refresh(self):
+        self.session = self.journal.open_session()
+        self.instrument_label.configure(text=self.hub_info.get("instrument") or self.link.info.get("instrument")
+                                        or "Instrument not known yet")
+        counts = self.journal.counts()
+        label, tone = view.badge(self.link, self.settings.complete, counts["queued"])
+        self.badge.configure(text="●  " + label, bg=view.BADGE_COLOURS.get(tone, MUTED))
+        busy = self.recovery is not None
+        set_enabled(self.start_button, self.session is None and not busy)
+        set_enabled(self.note_button, self.session is not None and not busy)
+        set_enabled(self.end_button, self.session is not None and not busy)
+        texts = view.session_texts(self.session, busy, self.link.info, dt.datetime.now(UTC))
+        for name in ("headline", "elapsed", "who", "files"):
+            getattr(self, name).configure(text=texts[name].upper() if name == "headline" else texts[name])
+        self.headline_text = texts["headline"]
+        self._render_banner(counts)
+        self.footer.configure(text=view.footer(counts, self.settings.hub_url))
+
+    def _render_banner(self, counts):
+        shown = view.banner(self.link, counts, view.unseen_refused(self.journal), self.recovery, self.recovery_alive,
+                            self.settings.complete, dt.datetime.now(UTC))
+        if shown is None:
+            if self.banner_shown:
+                self.banner.pack_forget()
+            self.banner_shown = False
+            return
+        tone, text, actions = shown
+        fill, edge = view.BANNER_COLOURS[tone]
+        self.banner.configure(bg=fill, highlightbackground=edge, highlightcolor=edge)
+        self.banner_text.configure(text=text, bg=fill)
+        for index, button in enumerate(self.banner_buttons):
+            button.pack_forget()
+            action = actions[index] if index < len(actions) else None
+            self.banner_actions[index] = getattr(self, action[1]) if action else None
+            if action is not None:
+                button.configure(text=action[0])
+                button.pack(side="left", padx=(10, 0))
+        if not self.banner_shown:
+            self.banner.pack(fill="x", pady=(0, 14), before=self.card)
+        self.banner_shown = True
+
+    def _tick(self):
+        if self.closed:
+            return
+        self._ticks += 1
+        if self.session is not None:
+            self.elapsed.configure(text=view.elapsed_text((dt.datetime.now(UTC) - self.session.started_at).total_seconds()))
+        if self._ticks % view.ALIVE_EVERY_S == 0 and self.recovery is None:
+            self.journal.mark_alive()
+        self._after[0] = self.root.after(1000, self._tick)
+
+    # -- actions: journal first, then show, then wake the sender --
+
+    def _after_journal(self):
+        crash_point("after-journal")
+        self.refresh()
+        self.sender_thread.wake()
+
+    def _open(self, dialog, on_accept):
+        if self.dialog is not None:  # never two stacked
+            self.dialog.close()
+        self.dialog = dialog
+        dialog.on_accept = on_accept
+        dialog.place()
+
+    def ask_start(self):
+        self._open(StartDialog(self, self.hub_info, dt.datetime.now(UTC)), self._start)
+
+    def _start(self, dialog):
+        if self.journal.open_session() is None:
+            values = dialog.values()
+            self.journal.start(values["user"], values["project"], values["text"], values["reservation"])
+        self._after_journal()
+
+    def ask_note(self):
+        self._open(NoteDialog(self), lambda d: self._note(d.value()))
+
+    def _note(self, text):
+        if self.session is not None and text:
+            self.journal.note(self.session.uuid, text)
+        self._after_journal()
+
+    def ask_end(self):
+        if self.session is None:
+            return
+        text = view.end_question(self.session, dt.datetime.now(UTC))
+        self._open(ConfirmDialog(self, "End this session?", text, "End session", "Keep running"), lambda d: self._end())
+
+    def _end(self, at=None):
+        session = self.journal.open_session()
+        if session is not None:
+            self.journal.end(session.uuid, at=at)
+        self._after_journal()
+
+    def continue_recovered(self):
+        self.recovery = None
+        self.journal.mark_alive()
+        self.refresh()
+
+    def end_recovered(self):
+        at = self.recovery_alive  # None: now
+        self.recovery = None
+        self._end(at)
+        self.journal.mark_alive()
+
+    def dismiss_refused(self):
+        refused = self.journal.refused()
+        if refused:
+            self.journal.set_meta("refused_seen", str(refused[-1].seq))
+        self.refresh()
+
+    def retry_now(self):
+        self.sender_thread.wake()
+
+    def ask_setup(self):
+        message = view.TOKEN_REFUSED_HINT if self.link.state == UNAUTHORIZED else ""
+        self._open(SetupDialog(self, self.settings.hub_url, message), self._setup)
+
+    def _setup(self, dialog):
+        self.settings.hub_url, token = dialog.values()
+        config.save(self.settings, token)
+        self.link = Link(OFFLINE, "reconnecting")
+        self.refresh()
+        self.sender_thread.wake()
+
+    def close(self):
+        """Quit in order: the sender stops, the journal notes a clean exit (no recovery question next time)."""
+        if self.closed:
+            return
+        self.closed = True
+        for job in self._after:
+            self.root.after_cancel(job)
+        if self.dialog is not None:
+            self.dialog.close()
+        self.sender_thread.stop()
+        self.journal.mark_alive(clean_exit=self.recovery is None)
+        self.journal.close()
+        self.root.destroy()
+
+
+def main(settings):
+    """The zipapp's window: ``python nxhub-logger.pyz`` (or ``nxhub-logger gui --tk``)."""
+    try:
+        root = tk.Tk()
+    except tk.TclError as exc:  # no display (a service session, ssh without X)
+        print("error: cannot open the Logger window ({}); the commands work without one "
+              "(nxhub-logger start|note|end|status)".format(exc), file=sys.stderr)
+        return 2
+    window = TkLoggerWindow(settings, root)
+    if not settings.complete:
+        root.after(0, window.ask_setup)
+    try:
+        root.mainloop()
+    except KeyboardInterrupt:
+        window.close()
+    return 0
