@@ -92,6 +92,7 @@ class Dialog:
         self.ok.pack(side="right")
         self.cancel.pack(side="right", padx=(0, 12))
         self.on_accept = None
+        self.result = None  # what the fields held when it was accepted (they are gone after)
 
     def place(self):
         root = self.owner.root
@@ -115,9 +116,16 @@ class Dialog:
     def valid(self):
         return True
 
+    def read(self):
+        return None
+
+    def values(self):
+        return self.result if self.result is not None else self.read()
+
     def accept(self):
         if not self.valid():
             return
+        self.result = self.read()
         callback, self.on_accept = self.on_accept, None
         try:
             if callback is not None:
@@ -155,7 +163,7 @@ class SetupDialog(Dialog):
         self.hint.configure(text="Give the hub's http:// or https:// address and the instrument token.")
         return False
 
-    def values(self):
+    def read(self):
         return self.hub.get().strip(), self.token.get().strip()
 
 
@@ -195,7 +203,7 @@ class StartDialog(Dialog):
         text = self.user.get().strip()
         return self.labels.get(text) or text.split(" — ")[0].strip() or None
 
-    def values(self):
+    def read(self):
         res = self.reservation or {}
         reservation = dict((k, res[k]) for k in ("title", "id") if res.get(k))
         return {"user": self._user(), "project": self.project.get().strip() or None,
@@ -210,11 +218,13 @@ class NoteDialog(Dialog):
         self.text = tk.Text(self.body, font=owner.fonts.body, width=46, height=6, relief="solid", bd=1, wrap="word")
         self.text.pack(fill="both", expand=True)
 
-    def value(self):
+    def read(self):
         return self.text.get("1.0", "end").strip()
 
+    value = Dialog.values
+
     def valid(self):
-        if self.value():
+        if self.read():
             return True
         self.hint.configure(text="Write the note first (sample, holder, alignment, a problem …).")
         return False
