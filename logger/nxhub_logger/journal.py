@@ -91,8 +91,10 @@ class Journal:
         if not os.path.isdir(str(self.path.parent)):
             os.makedirs(str(self.path.parent))
         self.db = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
+        # fetchall(): a PRAGMA answers with a row, and its statement holds a lock until read to the end; CPython frees
+        # the cursor at once, PyPy only at its next GC (seen: every event lost to a kill -9 under PyPy).
+        self.db.execute("PRAGMA journal_mode=WAL").fetchall()
+        self.db.execute("PRAGMA synchronous=FULL").fetchall()
         self.db.executescript(SCHEMA)
 
     def close(self):
@@ -163,7 +165,7 @@ class Journal:
         SQLite also checkpoints by itself every 1000 pages; doing it here, while the
         operator is not waiting, makes it rarer on the commit of an event.
         """
-        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def mark_failed_attempt(self, uuids, error):
         with self.db:
@@ -193,20 +195,21 @@ class Journal:
 
     def open_session(self):
         """The newest START on this PC without an END in the journal."""
-        row = self.db.execute(
+        rows = self.db.execute(
             "SELECT s.uuid, s.at, s.body, s.state, s.last_error FROM events s WHERE s.kind = 'START' AND NOT EXISTS"
             " (SELECT 1 FROM events e WHERE e.kind = 'END' AND e.session_uuid = s.uuid) ORDER BY s.seq DESC LIMIT 1"
-        ).fetchone()
-        if row is None:
+        ).fetchall()  # not fetchone(): read to the end, so no statement keeps a read snapshot open (PyPy)
+        if not rows:
             return None
+        row = rows[0]
         body = json.loads(row[2])
         return OpenSession(row[0], parse_time(row[1]), body.get("user"), body.get("project"), row[3], row[4])
 
     # -- small key/value state: liveness, cached reservations --
 
     def get_meta(self, key, default=None):
-        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else default
+        rows = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchall()
+        return rows[0][0] if rows else default
 
     def set_meta(self, key, value):
         # INSERT OR REPLACE, not UPSERT: the SQLite of Python 3.4 on Windows predates UPSERT (3.24).
