@@ -14,7 +14,7 @@ import sys
 import time
 
 import pytest
-from loggerkit import LOGGER_DIR, logger_env, write_config
+from loggerkit import LOGGER_DIR, FaultProxy, logger_env, write_config
 from tkkit import add_note, end_session, invoke, journal_events, pump, screenshot, start_session, wait_until, xvfb  # noqa: F401
 
 from nexuslims_kernel.db.models import Instrument, InstrumentSession, Person, Project
@@ -101,6 +101,57 @@ def test_tk_hub_down_keeps_events_and_replays_them_after_a_restart(hub, open_tk,
     wait_until(again, lambda: delivered(hub, again))
     kinds_uuids = hub.events()
     assert [k for k, _ in kinds_uuids] == ["START", "NOTE", "END"] and len({u for _, u in kinds_uuids}) == 3
+
+
+@pytest.mark.parametrize("fault", ["500", "slow"])
+def test_tk_hub_answering_500_or_too_slowly_stores_each_event_once(hub, open_tk, fault) -> None:
+    """A fault proxy in front of the real hub: 500s, or answers after the Logger gave up (so it resends what was stored)."""
+    proxy = FaultProxy(hub.up().port, delay=2.5)
+    try:
+        window = open_tk(proxy.url, hub.token, timeout_s=1)
+        wait_until(window, lambda: window.link.state == "online")
+        proxy.mode = fault
+        start_session(window)
+        add_note(window, "during " + fault)
+        seen = proxy.requests
+        wait_until(window, lambda: proxy.requests >= seen + 2 and window.link.state == "offline")  # retried
+        assert window.journal.counts()["queued"] == 2 and "2 events saved on this PC" in window.banner_text["text"]
+        end_session(window)
+        proxy.mode = "pass"
+        wait_until(window, lambda: delivered(hub, window))
+        assert [k for k, _ in hub.events()] == ["START", "NOTE", "END"]  # the slow hub stored them once, replays were no-ops
+    finally:
+        proxy.stop()
+
+
+def test_tk_token_revoked_says_so_keeps_the_events_and_takes_a_new_one(hub, open_tk) -> None:
+    window = open_tk(hub.up().url, hub.token)
+    start_session(window)
+    wait_until(window, lambda: delivered(hub, window))
+    new_token = hub.revoke_token()
+    add_note(window, "after the token was revoked")
+    wait_until(window, lambda: window.link.state == "unauthorized")
+    assert "Token refused" in window.badge["text"] and "refused this PC's instrument token" in window.banner_text["text"]
+    assert window.journal.counts()["queued"] == 1 and len(hub.events()) == 1
+    invoke(window, window.banner_buttons[0])  # "New token…"
+    window.dialog.token.insert(0, new_token)
+    invoke(window, window.dialog.ok)
+    end_session(window)
+    wait_until(window, lambda: delivered(hub, window))
+    assert [k for k, _ in hub.events()] == ["START", "NOTE", "END"]
+
+
+def test_tk_refused_event_stays_in_the_journal_and_is_shown(hub, open_tk) -> None:
+    window = open_tk(hub.up().url, hub.token)
+    start_session(window)
+    window.journal.append("NOTE", window.session.uuid, text="x" * 20_000)  # the hub refuses notes over 10,000 characters
+    add_note(window, "a normal note")
+    wait_until(window, lambda: "The hub refused the NOTE" in window.banner_text["text"])
+    assert window.journal.counts()["refused"] == 1 and window.journal.counts()["queued"] == 0
+    assert "10000 characters" in window.banner_text["text"] and "stays in this PC's journal" in window.banner_text["text"]
+    invoke(window, window.banner_buttons[0])  # "OK": seen; the event stays in the journal, marked refused
+    assert not window.banner_shown and window.journal.refused()[0].kind == "NOTE"
+    assert [k for k, _ in hub.events()] == ["START", "NOTE"]
 
 
 CRASHING_TK = """
