@@ -7,9 +7,13 @@ thread-safe). The window never waits for the network. Python 3.4 syntax.
 """
 
 import datetime as dt
+import hashlib
 import json
+import os
 import queue
+import socket
 import sys
+import threading
 import tkinter as tk
 from tkinter import font as tkfont
 from tkinter import ttk
@@ -24,6 +28,7 @@ from nxhub_logger.view import BG, BLUE, GREEN, INK, LINE, MUTED, PANEL, RED
 
 TITLE = "NexusLIMS Hub Logger"
 DRAIN_MS = 100  # how often the Tk loop takes the sender's reports
+SHOW = "show"  # on the reports queue: another start asked this window to come forward
 
 
 def _family(root, *wanted):
@@ -329,9 +334,13 @@ class TkLoggerWindow:
         latest = None
         while True:
             try:
-                latest = self.reports.get_nowait()
+                report = self.reports.get_nowait()
             except queue.Empty:
                 break
+            if report == SHOW:
+                self.bring_forward()
+            else:
+                latest = report
         if latest is not None:
             self._on_link(latest)
         if not self.closed:
@@ -472,6 +481,11 @@ class TkLoggerWindow:
         self.refresh()
         self.sender_thread.wake()
 
+    def bring_forward(self):
+        self.root.deiconify()
+        self.root.lift()
+        self.root.focus_force()
+
     def close(self):
         """Quit in order: the sender stops, the journal notes a clean exit (no recovery question next time)."""
         if self.closed:
@@ -487,8 +501,76 @@ class TkLoggerWindow:
         self.root.destroy()
 
 
+class SingleInstance:
+    """One window per journal: the first listens on a loopback port named after the journal, a later start knocks there.
+
+    Only on 127.0.0.1, and a knock can only raise the window. A port taken by something
+    else just means no guard (two windows on one journal still deliver each event once).
+    """
+
+    GREETING, ANSWER = b"nxhub-logger show ", b"nxhub-logger ok\n"
+
+    def __init__(self, settings):
+        self.key = hashlib.sha256(os.path.abspath(str(settings.journal)).encode("utf-8")).hexdigest()[:16]
+        self.port = 20000 + int(self.key, 16) % 20000
+        self.server = None
+        self.on_knock = None
+
+    def knock(self, timeout=1.0):
+        """True when a Logger window already runs on this journal (and was asked to come forward)."""
+        try:
+            conn = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+        except OSError:
+            return False
+        try:
+            conn.sendall(self.GREETING + self.key.encode("ascii") + b"\n")
+            return conn.recv(64) == self.ANSWER
+        except OSError:
+            return False
+        finally:
+            conn.close()
+
+    def listen(self, on_knock):
+        self.on_knock = on_knock
+        try:
+            self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.server.bind(("127.0.0.1", self.port))
+            self.server.listen(4)
+        except OSError:
+            self.server = None
+            return False
+        thread = threading.Thread(target=self._serve, name="nxhub-logger-single-instance")
+        thread.daemon = True
+        thread.start()
+        return True
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _addr = self.server.accept()
+            except OSError:  # closed
+                return
+            try:
+                conn.settimeout(2)
+                if conn.recv(128).strip() == self.GREETING.strip() + b" " + self.key.encode("ascii"):
+                    conn.sendall(self.ANSWER)
+                    self.on_knock()
+            except OSError:
+                pass
+            finally:
+                conn.close()
+
+    def close(self):
+        if self.server is not None:
+            self.server.close()
+
+
 def main(settings):
-    """The zipapp's window: ``python nxhub-logger.pyz`` (or ``nxhub-logger gui --tk``)."""
+    """The zipapp's window: ``python nxhub-logger.pyz`` (or ``nxhub-logger gui --tk``); one per journal."""
+    guard = SingleInstance(settings)
+    if guard.knock():
+        print("the Logger is already running; brought it to the front")
+        return 0
     try:
         root = tk.Tk()
     except tk.TclError as exc:  # no display (a service session, ssh without X)
@@ -496,6 +578,8 @@ def main(settings):
               "(nxhub-logger start|note|end|status)".format(exc), file=sys.stderr)
         return 2
     window = TkLoggerWindow(settings, root)
+    guard.listen(lambda: window.reports.put(SHOW))
+    root.protocol("WM_DELETE_WINDOW", lambda: (guard.close(), window.close()))
     if not settings.complete:
         root.after(0, window.ask_setup)
     try:

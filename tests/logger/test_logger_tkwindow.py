@@ -208,8 +208,8 @@ def test_tk_first_run_asks_for_hub_and_token_and_keeps_the_token_private(hub, op
     assert hub.token not in (logger_home / "config.json").read_text()
 
 
-def test_zipapp_without_pyside6_opens_the_tk_window(hub, logger_home, tmp_path, xvfb) -> None:  # noqa: F811
-    """`python nxhub-logger.pyz` with no site-packages (so no PySide6): the Tk window comes up and logs."""
+def test_zipapp_without_pyside6_opens_the_tk_window_once(hub, logger_home, tmp_path, xvfb) -> None:  # noqa: F811
+    """`python nxhub-logger.pyz` with no site-packages (so no PySide6): the Tk window comes up; a second start raises it."""
     from nxhub_logger.journal import Journal
 
     pyz = tmp_path / "nxhub-logger.pyz"
@@ -228,6 +228,10 @@ def test_zipapp_without_pyside6_opens_the_tk_window(hub, logger_home, tmp_path, 
             time.sleep(0.2)
         assert '"instrument": "titan"' in journal.get_meta("hub_info")
         journal.close()
+        second = subprocess.run([sys.executable, "-I", "-S", str(pyz), "--config", str(cfg)], env=env, capture_output=True,
+                                text=True, timeout=30)  # a second double-click: the first window comes forward
+        assert second.returncode == 0 and "already running" in second.stdout, second.stdout + second.stderr
+        assert proc.poll() is None
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(10)
