@@ -162,7 +162,7 @@ def test_zipapp_tk_window_on_an_old_python(old_python, pyz, hub, logger_home, xv
     """The Tk window from the zipapp, driven under the old interpreter; a screenshot of it taken from outside."""
     probe = subprocess.run([old_python, "-c", "import tkinter"], capture_output=True, text=True, timeout=30)
     if probe.returncode != 0:
-        pytest.skip(f"{old_python} has no tkinter: {probe.stderr.strip()[-200:]}")
+        pytest.skip(f"{old_python} has no tkinter: {(probe.stderr.strip().splitlines() or ['?'])[-1]}")
     from PIL import ImageGrab
 
     cfg = write_config(logger_home, hub.up().url, hub.token)

@@ -1,12 +1,13 @@
 """Driving the Tk Logger window (the zipapp's) in tests: a private Xvfb display, the Tk loop pumped, screenshots.
 
-Xvfb (Debian ``xvfb``) runs on a free display number for the test session; without it the
+Xvfb (Debian ``xvfb``) runs on a display it picks itself for the test session; without it the
 Tk tests skip and say so. Screenshots go to the test's tmp dir (never into tracked files).
 """
 
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import time
@@ -17,27 +18,21 @@ import pytest
 WAIT_S = 20.0
 
 
-def _free_display() -> int:
-    for number in range(90, 200):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and not Path(f"/tmp/.X{number}-lock").exists():
-            return number
-    raise RuntimeError("no free X display number in :90-:199")
-
-
 @pytest.fixture(scope="session")
 def xvfb():
-    """A headless X server for the session; yields its DISPLAY (also set in os.environ while it runs)."""
+    """A headless X server for the session (one per xdist worker); yields its DISPLAY, also set in os.environ meanwhile."""
     if shutil.which("Xvfb") is None:
         pytest.skip("Xvfb is not installed (Debian: apt-get install xvfb); the Tk window tests need a display")
-    number = _free_display()
-    proc = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 15
-    while not Path(f"/tmp/.X11-unix/X{number}").exists():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.skip(f"Xvfb did not start on :{number}: {proc.stderr.read().decode()[-300:]}")
-        time.sleep(0.05)
+    read_end, write_end = os.pipe()  # -displayfd: Xvfb picks a free display itself and writes its number here
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x900x24", "-nolisten", "tcp"],
+                            pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.close(write_end)
+    ready, _, _ = select.select([read_end], [], [], 15)
+    number = os.read(read_end, 32).decode().strip() if ready else ""  # the pipe stays open: Xvfb dies if it cannot write
+    if not number:
+        proc.kill()
+        os.close(read_end)
+        pytest.skip(f"Xvfb did not start: {proc.stderr.read().decode()[-300:]}")
     old = os.environ.get("DISPLAY")
     os.environ["DISPLAY"] = f":{number}"
     try:
@@ -49,6 +44,7 @@ def xvfb():
             os.environ["DISPLAY"] = old
         proc.terminate()
         proc.wait(10)
+        os.close(read_end)
 
 
 def pump(window, seconds: float = 0.0) -> None:
