@@ -16,7 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 HEADLESS = ("__init__.py", "__main__.py", "cli.py", "faults.py", "hubclient.py", "journal.py", "sender.py", "settings.py",
-            "view.py", "tkwindow.py")
+            "view.py", "tkdialogs.py", "tkwindow.py")
 
 
 def build(output: Path) -> Path:

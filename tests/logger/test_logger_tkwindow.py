@@ -8,6 +8,7 @@ the journal and the hub end with the same events, none lost and none twice.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import signal
 import subprocess
 import sys
@@ -40,6 +41,10 @@ def open_tk(xvfb, logger_home):  # noqa: F811 -- the fixture imported above
     yield make
     for window in windows:
         window.close()
+    windows.clear()
+    # Tk objects live in reference cycles: collect them here, on the thread that made them. Left to the cyclic GC,
+    # they may be freed on a server thread, and Tcl aborts the whole process ("async handler deleted by the wrong thread").
+    gc.collect()
 
 
 def delivered(hub, window) -> bool:
