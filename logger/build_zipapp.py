@@ -1,8 +1,9 @@
-"""Build ``nxhub-logger.pyz``: the headless Logger as one file for a microscope PC's Python with nothing installed.
+"""Build ``nxhub-logger.pyz``: the Logger as one file for a microscope PC's Python (3.4 and up) with nothing installed.
 
     python logger/build_zipapp.py [OUTPUT]      # default: logger/dist/nxhub-logger.pyz
 
-Only the standard-library part goes in (the window needs PySide6 and is left out).
+Only the standard-library part goes in: the commands and the Tk window (the Qt one needs PySide6 and is left out).
+Double-clicked, or run as ``python nxhub-logger.pyz``, it opens the Tk window.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import zipapp
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-HEADLESS = ("__init__.py", "__main__.py", "cli.py", "faults.py", "hubclient.py", "journal.py", "sender.py", "settings.py")
+HEADLESS = ("__init__.py", "__main__.py", "cli.py", "faults.py", "hubclient.py", "journal.py", "sender.py", "settings.py",
+            "view.py", "tkdialogs.py", "tkwindow.py")
 
 
 def build(output: Path) -> Path:

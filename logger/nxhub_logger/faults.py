@@ -1,7 +1,5 @@
 """Fault injection for the crash tests: ``NXHUB_LOGGER_FAULT=<point>`` kills this process with SIGKILL there."""
 
-from __future__ import annotations
-
 import os
 import signal
 
@@ -9,7 +7,7 @@ FAULT_ENV = "NXHUB_LOGGER_FAULT"
 POINTS = ("after-journal", "after-send")
 
 
-def crash_point(name: str) -> None:
+def crash_point(name):
     """A real kill -9 at a precise point, so a test can prove nothing is lost or duplicated."""
     if os.environ.get(FAULT_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)

@@ -4,13 +4,11 @@ Failures are sorted by what the sender must do about them:
 ``Unreachable`` (network, timeout, 5xx, 429: retry later), ``Unauthorized``
 (401/403: the token is wrong or revoked, keep everything and tell the
 operator) and ``Refused`` (any other 4xx: the server will never accept this
-request as it is).
+request as it is). Python 3.4 syntax and calls (the zipapp runs on old PCs),
+where an old OpenSSL may not manage the hub's TLS: ``TlsProblem`` names the fix.
 """
 
-from __future__ import annotations
-
 import json
-from typing import Any
 
 from nxhub_logger import __version__
 
@@ -18,11 +16,15 @@ from nxhub_logger import __version__
 class HubError(Exception):
     """Base of every failure talking to the hub; ``str()`` is a one-line reason for the operator."""
 
-    status: int | None = None
+    status = None
 
 
 class Unreachable(HubError):
     """Try again later: the hub is down, slow or overloaded."""
+
+
+class TlsProblem(Unreachable):
+    """This Python's TLS cannot talk to the hub (old OpenSSL, unknown CA); events stay queued until it is fixed."""
 
 
 class Unauthorized(HubError):
@@ -34,16 +36,21 @@ class Refused(HubError):
 
 
 class HubClient:
-    """One hub, one instrument token. ``base_url`` is the hub's address, e.g. https://hub.example.org/services/api."""
+    """One hub, one instrument token. ``base_url`` is the hub's address, e.g. https://hub.example.org/services/api.
 
-    def __init__(self, base_url: str, token: str, timeout: float = 10.0) -> None:
+    ``ca_bundle``: a PEM file of the site's CA certificates, for a hub whose certificate
+    an old PC's Python does not trust (its own CA store is years out of date).
+    """
+
+    def __init__(self, base_url, token, timeout=10.0, ca_bundle=""):
         self.base = base_url.rstrip("/")
         if not self.base.endswith("/api/v1"):
             self.base += "/api/v1"
         self.token = token
         self.timeout = timeout
+        self.ca_bundle = ca_bundle
 
-    def _request(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Any:
+    def _request(self, method, path, body=None, query=None):
         import http.client  # here, not at import: the window shows before the HTTP stack (with ssl) is loaded
         import urllib.error
         import urllib.parse
@@ -51,50 +58,86 @@ class HubClient:
 
         url = self.base + path + ("?" + urllib.parse.urlencode(query) if query else "")
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.token}", "Accept": "application/json",
-            "User-Agent": f"nxhub-logger/{__version__}", **({"Content-Type": "application/json"} if data else {}),
-        })
+        headers = {"Authorization": "Bearer " + self.token, "Accept": "application/json",
+                   "User-Agent": "nxhub-logger/" + __version__}
+        if data:
+            headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return json.loads(resp.read() or b"null")
+            resp = urllib.request.urlopen(req, timeout=self.timeout, **self._tls())
+            try:
+                return json.loads((resp.read() or b"null").decode("utf-8"))
+            finally:
+                resp.close()
         except urllib.error.HTTPError as exc:
             raise _classify(exc.code, _message(exc)) from None
-        except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts and resets are OSErrors
+        except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets and ssl errors are OSErrors
             reason = getattr(exc, "reason", exc)
-            raise Unreachable(f"hub unreachable: {reason}") from None
-        except ValueError as exc:  # a proxy's HTML page instead of JSON
-            raise Unreachable(f"hub sent an answer that is not JSON: {exc}") from None
+            if _is_tls(reason):
+                raise TlsProblem(tls_advice(reason)) from None
+            raise Unreachable("hub unreachable: {}".format(reason)) from None
+        except ValueError as exc:  # a proxy's HTML page instead of JSON (or, before 3.7, a certificate's wrong name)
+            if _is_tls(exc):
+                raise TlsProblem(tls_advice(exc)) from None
+            raise Unreachable("hub sent an answer that is not JSON: {}".format(exc)) from None
 
-    def heartbeat(self) -> dict[str, Any]:
+    def _tls(self):
+        if not (self.ca_bundle and self.base.startswith("https:")):
+            return {}
+        import ssl
+
+        try:
+            return {"context": ssl.create_default_context(cafile=self.ca_bundle)}
+        except (OSError, ssl.SSLError) as exc:
+            raise TlsProblem("cannot read the CA bundle {} ({}): fix \"ca_bundle\" in the config file".format(
+                self.ca_bundle, exc)) from None
+
+    def heartbeat(self):
         return self._request("GET", "/logger/heartbeat")
 
-    def reservations(self) -> dict[str, Any]:
+    def reservations(self):
         return self._request("GET", "/logger/reservations")
 
-    def files_since(self, since: str) -> dict[str, Any]:
+    def files_since(self, since):
         return self._request("GET", "/logger/files", query={"since": since})
 
-    def post_events(self, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def post_events(self, events):
         """Send events in one request; the server's per-event results, in the same order."""
         return self._request("POST", "/logger/events", {"events": events})["results"]
 
 
-def _message(exc: Any) -> str:
+def _is_tls(reason):
+    try:
+        import ssl
+    except ImportError:  # a Python built without OpenSSL: https cannot work at all
+        return False
+    return isinstance(reason, (ssl.SSLError, ssl.CertificateError))
+
+
+def tls_advice(reason):
+    """One line for the operator: what failed, this Python's OpenSSL, and the two ways out."""
+    import ssl
+
+    return ("TLS to the hub failed ({}; this Python has {}). Ask a facility admin for the site's CA file and set "
+            "\"ca_bundle\" in the config file, or, on the facility network, use the hub's http:// address "
+            "(the instrument token still applies)".format(reason, ssl.OPENSSL_VERSION))
+
+
+def _message(exc):
     """The hub's one-line reason from a urllib HTTPError's JSON body."""
     try:
         raw = exc.read()
-        return str(json.loads(raw)["error"]["message"])[:500]
+        return str(json.loads(raw.decode("utf-8"))["error"]["message"])[:500]
     except Exception:
-        return exc.reason if isinstance(exc.reason, str) else f"HTTP {exc.code}"
+        return exc.reason if isinstance(exc.reason, str) else "HTTP {}".format(exc.code)
 
 
-def _classify(status: int, message: str) -> HubError:
+def _classify(status, message):
     if status in (401, 403):
-        err: HubError = Unauthorized(f"the hub refused the instrument token ({status}: {message})")
+        err = Unauthorized("the hub refused the instrument token ({}: {})".format(status, message))
     elif status in (408, 425, 429) or status >= 500:
-        err = Unreachable(f"hub error {status}: {message}")
+        err = Unreachable("hub error {}: {}".format(status, message))
     else:
-        err = Refused(f"{status}: {message}")
+        err = Refused("{}: {}".format(status, message))
     err.status = status
     return err

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nxhub_logger.view import SETUP_HINT, pick_reservation, reservation_text
+
 
 def _buttons(dialog: QDialog, ok_text: str, ok_name: str = "primary") -> tuple[QHBoxLayout, QPushButton, QPushButton]:
     row = QHBoxLayout()
@@ -75,8 +77,7 @@ class SetupDialog(QDialog):
         self.setMinimumWidth(640)
         layout = _dialog_layout(self)
         layout.addWidget(_title("Connect to NexusLIMS Hub"))
-        hint = QLabel(message or "Ask a facility admin for the hub address and this microscope's instrument token "
-                      "(`nxhub instruments token NAME`).")
+        hint = QLabel(message or SETUP_HINT)
         hint.setWordWrap(True)
         hint.setObjectName("muted")
         layout.addWidget(hint)
@@ -104,23 +105,6 @@ class SetupDialog(QDialog):
         return self.hub.text().strip(), self.token.text().strip()
 
 
-def pick_reservation(reservations: list[dict[str, Any]], now: dt.datetime) -> dict[str, Any] | None:
-    """Today's reservation covering ``now``, else the next one to begin, else None."""
-    def when(value: str | None) -> dt.datetime | None:
-        return dt.datetime.fromisoformat(value) if value else None
-
-    ahead = []
-    for res in reservations:
-        start, end = when(res.get("start")), when(res.get("end"))
-        if start is None:
-            continue
-        if start <= now and (end is None or now < end):
-            return res
-        if start > now:
-            ahead.append((start, res))
-    return min(ahead, key=lambda pair: pair[0])[1] if ahead else None
-
-
 class StartDialog(QDialog):
     """Who is at the microscope and for which project, pre-filled from today's reservation."""
 
@@ -131,7 +115,7 @@ class StartDialog(QDialog):
         layout = _dialog_layout(self)
         layout.addWidget(_title("Start a session"))
         self.reservation = pick_reservation(hub_info.get("reservations") or [], now)
-        note = QLabel(self._reservation_text())
+        note = QLabel(reservation_text(self.reservation))
         note.setObjectName("muted")
         note.setWordWrap(True)
         layout.addWidget(note)
@@ -157,14 +141,6 @@ class StartDialog(QDialog):
         row, self.ok, self.cancel = _buttons(self, "Start session")
         layout.addLayout(row)
         self._prefill()
-
-    def _reservation_text(self) -> str:
-        res = self.reservation
-        if not res:
-            return "No reservation found for now; pick the user and project."
-        start = dt.datetime.fromisoformat(res["start"]).astimezone()
-        title = f" “{res['title']}”" if res.get("title") else ""
-        return f"Pre-filled from the reservation{title} at {start:%H:%M}."
 
     def _fill_projects(self, user: str | None) -> None:
         keep = self.project.currentText()

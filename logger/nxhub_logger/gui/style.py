@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nxhub_logger.view import BADGE_COLOURS, BADGE_LABELS, BG, BLUE, GREEN, INK, LINE, MUTED, PANEL, RED
+
 ARROW = (Path(__file__).resolve().parent / "arrow.svg").as_posix()  # shipped beside this module (also in the bundle)
 
-INK, MUTED, LINE, PANEL, BG = "#1f2933", "#52606d", "#d9e2ec", "#ffffff", "#f0f4f8"
-GREEN, AMBER, RED, BLUE = "#1e8e3e", "#b7791f", "#c53030", "#1d4ed8"
-
 #: connection state -> (label, colour)
-LINK_BADGES = {
-    "online": ("Connected", GREEN),
-    "offline": ("Offline — events are queued", AMBER),
-    "unauthorized": ("Token refused", RED),
-    "connecting": ("Connecting…", MUTED),
-}
+LINK_BADGES = {state: (BADGE_LABELS[state], colour) for state, colour in BADGE_COLOURS.items()}
 BADGE_RULES = "".join(f'QLabel#badge[tone="{state}"] {{ background: {colour}; }}\n' for state, (_l, colour) in LINK_BADGES.items())
 
 STYLESHEET = f"""

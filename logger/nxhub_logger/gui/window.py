@@ -16,52 +16,14 @@ from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QPushButton, QVBoxLayout, QWidget
 
 from nxhub_logger import settings as config
+from nxhub_logger import view
 from nxhub_logger.faults import crash_point
 from nxhub_logger.gui.dialogs import ConfirmDialog, NoteDialog, SetupDialog, StartDialog
-from nxhub_logger.gui.style import LINK_BADGES, STYLESHEET
-from nxhub_logger.hubclient import HubClient, Refused
-from nxhub_logger.journal import REFUSED, UTC, Journal, OpenSession
-from nxhub_logger.sender import CONNECTING, OFFLINE, ONLINE, UNAUTHORIZED, Backoff, Link, Sender
-
-ALIVE_EVERY_S = 10
-
-
-def poll_hub(journal: Journal, client: HubClient) -> dict[str, Any]:
-    """Runs on the sender's thread once the queue is empty: files landed this session, today's reservations."""
-    out: dict[str, Any] = {}
-    session = journal.open_session()
-    try:
-        if session is not None:
-            out["files"] = client.files_since(session.started_at.isoformat())
-        out["hub"] = client.reservations()
-    except Refused:  # an older hub without these endpoints: the window just shows less
-        pass
-    return out
-
-
-def clock_warning(server_time: str | None, now: dt.datetime, tolerance_s: float = 120) -> str | None:
-    """A sentence when this PC's clock is off the hub's by more than ``tolerance_s`` (events carry the PC's time)."""
-    if not server_time:
-        return None
-    skew = (now - dt.datetime.fromisoformat(server_time)).total_seconds()
-    if abs(skew) <= tolerance_s:
-        return None
-    minutes = round(abs(skew) / 60)
-    return (f"This PC's clock is {minutes} min {'ahead of' if skew > 0 else 'behind'} the hub's. Events are stamped "
-            "with this PC's time: ask IT to set the clock right.")
-
-
-def elapsed_text(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def local(at: dt.datetime) -> str:
-    return at.astimezone().strftime("%H:%M")
+from nxhub_logger.gui.style import STYLESHEET
+from nxhub_logger.hubclient import HubClient
+from nxhub_logger.journal import UTC, Journal, OpenSession
+from nxhub_logger.sender import CONNECTING, OFFLINE, UNAUTHORIZED, Backoff, Link, Sender
+from nxhub_logger.view import ALIVE_EVERY_S, clock_warning, elapsed_text, poll_hub  # noqa: F401 -- clock_warning: tests
 
 
 class _Bridge(QObject):
@@ -168,7 +130,7 @@ class LoggerWindow(QMainWindow):
 
     def _client(self) -> HubClient | None:
         s = self.settings
-        return HubClient(s.hub_url, s.token, s.timeout_s) if s.complete else None
+        return HubClient(s.hub_url, s.token, s.timeout_s, s.ca_bundle) if s.complete else None
 
     def _on_link(self, link: Link) -> None:
         self.link = link
@@ -184,13 +146,9 @@ class LoggerWindow(QMainWindow):
         self.session = self.journal.open_session()
         name = self.hub_info.get("instrument") or self.link.info.get("instrument") or "Instrument not known yet"
         self.instrument_label.setText(name)
-        label, _colour = LINK_BADGES.get(self.link.state, LINK_BADGES[OFFLINE])
-        if not self.settings.complete:
-            label = "Not set up"
-        elif self.link.state == OFFLINE and not self.journal.counts()["queued"]:
-            label = "Offline"
+        label, tone = view.badge(self.link, self.settings.complete, self.journal.counts()["queued"])
         self.badge.setText(f"●  {label}")
-        self.badge.setProperty("tone", self.link.state if self.settings.complete else "connecting")
+        self.badge.setProperty("tone", tone)
         self.badge.style().unpolish(self.badge)
         self.badge.style().polish(self.badge)
         self.badge.updateGeometry()
@@ -201,32 +159,12 @@ class LoggerWindow(QMainWindow):
         self._render_session()
         self._render_banner()
         counts = self.journal.counts()
-        self.footer.setText(f"{plural(counts['sent'], 'event')} delivered · {counts['queued']} waiting · {counts['refused']} refused"
-                            f"   —   {self.settings.hub_url or 'no hub set'}")
+        self.footer.setText(view.footer(counts, self.settings.hub_url))
 
     def _render_session(self) -> None:
-        s = self.session
-        if s is None:
-            self.headline.setText("No session running")
-            self.elapsed.setText("Ready")
-            self.who.setText("Press Start when you begin working at the microscope.")
-            self.files.setText("")
-            return
-        if s.start_state == REFUSED:
-            self.headline.setText("Session refused by the hub")
-        else:
-            self.headline.setText("Session interrupted" if self.recovery else "Session running")
-        self.elapsed.setText(elapsed_text((dt.datetime.now(UTC) - s.started_at).total_seconds()))
-        who = s.user or "unknown user"
-        self.who.setText(f"{who}  ·  {s.project or 'no project'}  ·  started {local(s.started_at)}")
-        files = self.link.info.get("files") or {}
-        if files and files.get("since") and dt.datetime.fromisoformat(files["since"]) == s.started_at:
-            n = files["count"]
-            newest = files.get("newest") or {}
-            latest = f"  —  newest: {newest['relpath']}" if newest.get("relpath") else ""
-            self.files.setText(f"{plural(n, 'file')} landed since the start{latest}")
-        else:
-            self.files.setText("Files landed: waiting for the hub")
+        texts = view.session_texts(self.session, self.recovery is not None, self.link.info, dt.datetime.now(UTC))
+        for name in ("headline", "elapsed", "who", "files"):
+            getattr(self, name).setText(texts[name])
 
     def _banner(self, tone: str, text: str, *actions: tuple[str, Any]) -> None:
         self.banner.setProperty("tone", tone)
@@ -241,32 +179,16 @@ class LoggerWindow(QMainWindow):
         self.banner.show()
 
     def _render_banner(self) -> None:
-        link, counts = self.link, self.journal.counts()
-        refused = [ev for ev in self.journal.refused() if ev.seq > int(self.journal.get_meta("refused_seen", "0") or 0)]
-        clock = clock_warning(link.info.get("server_time"), dt.datetime.now(UTC)) if link.state == ONLINE else None
-        if self.recovery is not None:
-            alive = f"last seen running at {local(self.recovery_alive)}" if self.recovery_alive else "no sign of life after that"
-            when = "at that time" if self.recovery_alive else "now"
-            self._banner("warn", f"The Logger stopped unexpectedly during a session started at {local(self.recovery.started_at)} "
-                                 f"({alive}). Continue it, or end it {when}?",
-                         ("Continue", self.continue_recovered), ("End it", self.end_recovered))
-        elif not self.settings.complete:
-            self._banner("info", "This Logger is not connected to a hub yet. Events are kept until it is.",
-                         ("Set up…", self.ask_setup))
-        elif link.state == UNAUTHORIZED:
-            self._banner("error", f"The hub refused this PC's instrument token. {plural(counts['queued'], 'event')} kept safely here; "
-                                  "enter a new token from a facility admin.", ("New token…", self.ask_setup))
-        elif clock:
-            self._banner("warn", clock)
-        elif refused:
-            ev = refused[-1]
-            self._banner("error", f"The hub refused the {ev.kind} of {local(dt.datetime.fromisoformat(ev.at))}: {ev.last_error}. "
-                                  "It stays in this PC's journal; tell a facility admin.", ("OK", self.dismiss_refused))
-        elif link.state == OFFLINE and counts["queued"]:
-            self._banner("warn", f"The hub cannot be reached. {plural(counts['queued'], 'event')} "
-                                 "saved on this PC will be sent when it is back.", ("Retry now", self.sender_thread.wake))
-        else:
+        shown = view.banner(self.link, self.journal.counts(), view.unseen_refused(self.journal), self.recovery,
+                            self.recovery_alive, self.settings.complete, dt.datetime.now(UTC))
+        if shown is None:
             self.banner.hide()
+            return
+        tone, text, actions = shown
+        self._banner(tone, text, *[(label, getattr(self, name)) for label, name in actions])
+
+    def retry_now(self) -> None:
+        self.sender_thread.wake()
 
     def _tick(self) -> None:
         self._ticks += 1
@@ -308,8 +230,7 @@ class LoggerWindow(QMainWindow):
         s = self.session
         if s is None:
             return
-        mins = int((dt.datetime.now(UTC) - s.started_at).total_seconds() // 60)
-        text = f"End the session of {s.user or 'unknown user'} started at {local(s.started_at)} ({mins // 60} h {mins % 60:02d} min)?"
+        text = view.end_question(s, dt.datetime.now(UTC))
         self._open(ConfirmDialog(self, "End this session?", text, "End session", "Keep running"), lambda d: self._end())
 
     def _end(self, at: dt.datetime | None = None) -> None:
@@ -336,7 +257,7 @@ class LoggerWindow(QMainWindow):
         self.refresh()
 
     def ask_setup(self) -> None:
-        message = "The hub refused the current token. Enter a new one." if self.link.state == UNAUTHORIZED else ""
+        message = view.TOKEN_REFUSED_HINT if self.link.state == UNAUTHORIZED else ""
         self._open(SetupDialog(self, self.settings.hub_url, message), self._setup)
 
     def _setup(self, dialog: SetupDialog) -> None:
