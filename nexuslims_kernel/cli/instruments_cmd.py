@@ -32,7 +32,7 @@ def instruments() -> None:
 @instruments.command("add")
 @click.argument("name")
 @click.option("--timezone", "tz", default="UTC", show_default=True, help="IANA time zone of the instrument PC, e.g. Europe/Berlin.")
-@click.option("--filestore", help="Absolute path of the folder where the instrument's files land.")
+@click.option("--filestore", help="Where the instrument's files land: an absolute folder or s3://bucket/prefix (also gs://, az://).")
 @click.option("--location", help="Room or building.")
 @click.option("--display-name", help="Human-friendly name.")
 @click.option("--harvester", default="none", show_default=True, help="none, nemo, ical or a plug-in harvester's name.")
@@ -50,7 +50,7 @@ def add(ctx: click.Context, name: str, tz: str, filestore: str | None, location:
         row = instrument_row(inst)
     if not wants_json(ctx):
         click.echo(f"Added instrument {name!r} (id {row['id']}).")
-        if row["filestore_root"]:
+        if row["filestore_root"] and row["filestore_root"].startswith("/"):
             from pathlib import Path
 
             if not Path(row["filestore_root"]).is_dir():
@@ -86,7 +86,7 @@ def show(ctx: click.Context, name: str) -> None:
 @click.argument("name")
 @click.option("--rename", help="New name.")
 @click.option("--timezone", "tz")
-@click.option("--filestore")
+@click.option("--filestore", help="Absolute folder or s3://bucket/prefix; a bucket is checked before saving.")
 @click.option("--location")
 @click.option("--display-name")
 @click.option("--harvester", help="none, nemo, ical or a plug-in harvester's name.")

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.engine import Database
-from nexuslims_kernel.errors import NxhubError
+from nexuslims_kernel.errors import ConfigError, NxhubError
 from nexuslims_kernel.files.scan import ScanStats, resolve_store, scan, store_names
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,8 @@ def watch(
     settings = settings or get_settings()
     stop = stop_event or threading.Event()
     store = resolve_store(db, instrument)
+    if store.is_object:
+        raise ConfigError(f"the store of {store.name} is a bucket ({store.root}): it is polled by scans, not watched")
     dirty = _DirtyFolders(store.root)
 
     class Handler(FileSystemEventHandler):

@@ -1,0 +1,119 @@
+"""A bounded local cache of objects, so readers that want a file path (rosettasciio) work on buckets.
+
+Blobs are content-addressed by (store, key, ETag): a changed object gets a new
+name and is never served stale. The cache is an LRU bounded by
+``files.cache_mb``: a blob keeps the object's last-modified as its mtime
+(extractors fall back on it) and its access time marks its last use; after each download
+the least recently used blobs go until the total fits. A build never holds the
+whole bucket: it asks for one session's objects, seen through
+:func:`local_view` as hard links in a private folder, so eviction while a
+build reads cannot pull a file from under it (the link keeps the bytes until
+the view is removed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from nexuslims_kernel.stores.base import ObjectInfo, Store, StoreError
+
+COPY_CHUNK = 8 << 20
+
+
+class BlobCache:
+    """Objects of any store as local files under ``root``, at most ``max_bytes`` in total (LRU)."""
+
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root, self.max_bytes = Path(root), max_bytes
+        self.blobs = self.root / "blobs"
+        self.blobs.mkdir(parents=True, exist_ok=True)
+
+    def blob_path(self, store: Store, info: ObjectInfo) -> Path:
+        digest = hashlib.sha256(f"{store.url}\0{info.key}\0{info.etag}\0{info.size}".encode()).hexdigest()
+        return self.blobs / digest[:2] / digest
+
+    def fetch(self, store: Store, info: ObjectInfo) -> Path:
+        """The local copy of ``info`` (downloaded unless cached); StoreError if the object changed meanwhile."""
+        path = self.blob_path(store, info)
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(path, (time.time(), info.mtime))  # LRU: a hit is recent use
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as out, store.open(info.key) as src:
+                seen = _etag_of(src)
+                if info.etag and seen and seen != info.etag:
+                    raise StoreError(f"{info.key} changed in {store.url} since it was indexed; it is read again after the next scan")
+                shutil.copyfileobj(src, out, COPY_CHUNK)
+            if os.path.getsize(tmp) != info.size:
+                raise StoreError(f"{info.key} in {store.url} is {os.path.getsize(tmp)} bytes, the index says {info.size}; scan again")
+            os.utime(tmp, (time.time(), info.mtime))
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        self.evict()
+        return path
+
+    def evict(self) -> int:
+        """Remove least recently used blobs until the cache fits; returns bytes freed."""
+        entries = []
+        for shard in self.blobs.iterdir():
+            for blob in shard.iterdir() if shard.is_dir() else ():
+                if blob.name.startswith(".part-"):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    st = blob.stat()
+                    entries.append((st.st_atime, st.st_size, blob))
+        total = sum(size for _m, size, _b in entries)
+        freed = 0
+        for _used, size, blob in sorted(entries, key=lambda e: e[0]):
+            if total <= self.max_bytes:
+                break
+            with contextlib.suppress(FileNotFoundError):
+                blob.unlink()
+                total -= size
+                freed += size
+        return freed
+
+
+def _etag_of(stream: Any) -> str | None:
+    details = getattr(stream, "details", None) or {}
+    tag = details.get("ETag") or details.get("etag") or details.get("generation")
+    return str(tag).strip('"') if tag else None
+
+
+@contextlib.contextmanager
+def local_view(cache: BlobCache, store: Store, objects: Iterable[ObjectInfo]) -> Iterator[Path]:
+    """A private folder holding ``objects`` at their keys (hard links into the cache); removed afterwards.
+
+    Companion files (``.emi`` beside ``.ser``) sit side by side as on a disk, so extractors run unchanged.
+    """
+    view = cache.root / "views" / uuid.uuid4().hex
+    view.mkdir(parents=True)
+    try:
+        for info in objects:
+            target = view.joinpath(*info.key.split("/"))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            for _attempt in range(3):  # evicted between fetch and link by another worker: fetch again
+                try:
+                    os.link(cache.fetch(store, info), target)
+                    break
+                except FileNotFoundError:
+                    continue
+            else:
+                raise StoreError(f"cache at {cache.root} is too small to hold {info.key}")
+        yield view
+    finally:
+        shutil.rmtree(view, ignore_errors=True)
