@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from nexuslims_kernel.db.engine import Database
 from nexuslims_kernel.db.models import IndexedFile
+from nexuslims_kernel.errors import NotFoundError
 from nexuslims_kernel.files.store import IndexWriter
 from nexuslims_kernel.files.walk import is_ignored
-from nexuslims_kernel.errors import NotFoundError
 from nexuslims_kernel.stores import ObjectInfo, Store, check_key
 
 

@@ -11,6 +11,7 @@ TOML file, and no error message carries them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ class Store:
             found = self.fs.find(self.url.root, detail=True)
         except FileNotFoundError:
             return
-        except Exception as exc:  # noqa: BLE001 - every provider has its own exception types
+        except Exception as exc:  # every provider has its own exception types
             raise self._error(exc) from None
         for raw in found.values():
             if raw.get("type") == "directory" or raw["name"].endswith("/"):
@@ -110,7 +111,7 @@ class Store:
             raise NotFoundError("file not found") from None
         except NxhubError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise self._error(exc) from None
 
     def open(self, key: str) -> IO[bytes]:
@@ -123,7 +124,7 @@ class Store:
             raise NotFoundError("file not found") from None
         except NxhubError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise self._error(exc) from None
 
     def check(self) -> None:
@@ -139,7 +140,7 @@ class Store:
                 raise FileNotFoundError(self.url.bucket)
             else:
                 self.fs.ls(self.url.root, detail=False)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise self._error(exc) from None
 
     def _error(self, exc: BaseException) -> StoreError:
@@ -175,3 +176,12 @@ def open_store(value: str | StoreURL) -> Store:
     from fsspec.implementations.local import LocalFileSystem
 
     return Store(url, LocalFileSystem())
+
+
+@functools.lru_cache(maxsize=64)
+def shared_store(root: str) -> Store:
+    """One :class:`Store` per root for a long-lived process (the API): its HTTP connections are reused.
+
+    Made on first use in each process, so API processes forked from one parent never share a client.
+    """
+    return open_store(root)

@@ -6,7 +6,7 @@ name and is never served stale. The cache is an LRU bounded by
 (extractors fall back on it) and its access time marks its last use; after each download
 the least recently used blobs go until the total fits. A build never holds the
 whole bucket: it asks for one session's objects, seen through
-:func:`local_view` as hard links in a private folder, so eviction while a
+:func:`open_view` as hard links in a private folder, so eviction while a
 build reads cannot pull a file from under it (the link keeps the bytes until
 the view is removed).
 """
@@ -94,26 +94,55 @@ def _etag_of(stream: Any) -> str | None:
     return str(tag).strip('"') if tag else None
 
 
-@contextlib.contextmanager
-def local_view(cache: BlobCache, store: Store, objects: Iterable[ObjectInfo]) -> Iterator[Path]:
-    """A private folder holding ``objects`` at their keys (hard links into the cache); removed afterwards.
+class StoreView:
+    """A store's files as local paths: the folder itself, or a private folder filled from the cache on demand.
 
-    Companion files (``.emi`` beside ``.ser``) sit side by side as on a disk, so extractors run unchanged.
+    Only what a build must read is fetched (files without a cached extraction,
+    files without checksums), so a rebuild of an unchanged session downloads nothing.
     """
-    view = cache.root / "views" / uuid.uuid4().hex
-    view.mkdir(parents=True)
-    try:
+
+    def __init__(self, root: Path, store: Store | None = None, cache: BlobCache | None = None) -> None:
+        self.root, self.store, self.cache = root, store, cache
+
+    def fetch(self, objects: Iterable[ObjectInfo]) -> int:
+        """Place ``objects`` at their keys under :attr:`root` (hard links into the cache); returns how many."""
+        if self.store is None or self.cache is None:
+            return 0
+        n = 0
         for info in objects:
-            target = view.joinpath(*info.key.split("/"))
+            target = self.root.joinpath(*info.key.split("/"))
+            if target.exists():
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             for _attempt in range(3):  # evicted between fetch and link by another worker: fetch again
                 try:
-                    os.link(cache.fetch(store, info), target)
+                    os.link(self.cache.fetch(self.store, info), target)
                     break
                 except FileNotFoundError:
                     continue
             else:
-                raise StoreError(f"cache at {cache.root} is too small to hold {info.key}")
-        yield view
+                raise StoreError(f"the store cache at {self.cache.root} is too small to hold {info.key}")
+            n += 1
+        return n
+
+
+def cache_for(settings: Any) -> BlobCache:
+    return BlobCache(settings.store_cache_path, settings.files.cache_mb << 20)
+
+
+@contextlib.contextmanager
+def open_view(root: str, settings: Any) -> Iterator[StoreView]:
+    """A :class:`StoreView` of the store at ``root`` (folder or bucket URL); a bucket's view is removed afterwards."""
+    from nexuslims_kernel.stores.base import open_store
+
+    store = open_store(root)
+    if not store.is_object:
+        yield StoreView(Path(store.url.path))
+        return
+    cache = cache_for(settings)
+    view = cache.root / "views" / uuid.uuid4().hex
+    view.mkdir(parents=True)
+    try:
+        yield StoreView(view, store, cache)
     finally:
         shutil.rmtree(view, ignore_errors=True)
