@@ -45,12 +45,15 @@ def check_filestore(value: str | None) -> str | None:
     """A folder inside the allowed roots, or a bucket URL whose bucket can be listed now (one-line errors)."""
     if value in (None, ""):
         return None
-    from nexuslims_kernel.stores import is_store_url, open_store, parse_store_url
+    from nexuslims_kernel.stores import StoreError, is_store_url, open_store, parse_store_url
 
     if is_store_url(value):
         url = parse_store_url(value)
         if url.is_object:
-            open_store(url).check()  # no such bucket, access denied, wrong region: refused before saving
+            try:
+                open_store(url).check()  # no such bucket, access denied, wrong region: refused before saving
+            except StoreError as exc:
+                raise InvalidInputError(f"file store {exc}") from None
             return str(url)
         value = url.path
     path = Path(value).expanduser()

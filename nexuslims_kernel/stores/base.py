@@ -29,7 +29,7 @@ READ_BLOCK = 8 << 20  # ranged GETs of 8 MiB: few requests, bounded memory
 class StoreError(NxhubError):
     """A store cannot be reached or read (no such bucket, access denied, endpoint down)."""
 
-    exit_code = 3
+    exit_code = 75  # EX_TEMPFAIL, as for a calendar server that is down
     http_status = 502
 
 

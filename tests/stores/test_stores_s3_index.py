@@ -81,14 +81,14 @@ def test_unreachable_server_marks_nothing_missing(db, settings, s3, bucket: str,
 
 def test_add_and_edit_check_the_bucket_before_saving(db, settings, s3, bucket: str, monkeypatch) -> None:
     missing = f"{bucket}-missing"
-    with db.session(write=True) as sess, pytest.raises(StoreError, match=f"bucket '{missing}' does not exist"):
+    with db.session(write=True) as sess, pytest.raises(InvalidInputError, match=f"bucket '{missing}' does not exist"):
         add_instrument(sess, "titan", filestore_root=f"s3://{missing}/x")
     _add(db, f"s3://{bucket}/titan")  # an empty prefix is fine: files arrive later
     with db.session(write=True) as sess, pytest.raises(InvalidInputError, match="unsafe prefix"):
         edit_instrument(sess, "titan", filestore_root=f"s3://{bucket}/../{missing}")
     for key, value in s3.env(OUTSIDER).items():
         monkeypatch.setenv(key, value)
-    with db.session(write=True) as sess, pytest.raises(StoreError, match="access denied"):
+    with db.session(write=True) as sess, pytest.raises(InvalidInputError, match="access denied"):
         edit_instrument(sess, "titan", filestore_root=f"s3://{bucket}/elsewhere")
     with db.session() as sess:
         assert sess.scalar(select(Instrument.filestore_root).where(Instrument.name == "titan")) == f"s3://{bucket}/titan"
@@ -114,3 +114,22 @@ def test_cli_refuses_an_unusable_bucket_in_one_line(db, env_for_cli, s3, bucket:
     assert "warning" not in good.stderr
     listed = _nxhub(env, "instruments", "list")
     assert f"s3://{bucket}/titan" in listed.stdout
+
+
+def test_admin_api_checks_the_bucket_too(db, settings, s3, bucket: str) -> None:
+    from apikit_s3 import api_server_for
+
+    from nexuslims_kernel.db.api_tokens import create_api_token
+    from nexuslims_kernel.db.directory import add_person
+
+    with db.session(write=True) as sess:
+        add_person(sess, "root", is_admin=True)
+        token = create_api_token(sess, "root", "test")
+    with api_server_for(settings, db) as server, server.client(token) as admin:
+        bad = admin.post("/admin/instruments", json={"name": "krios", "filestore_root": f"s3://{bucket}-nope/krios"})
+        assert bad.status_code == 400 and "does not exist" in bad.json()["error"]["message"]
+        traversal = admin.post("/admin/instruments", json={"name": "krios", "filestore_root": "s3://../etc"})
+        assert traversal.status_code == 400 and "invalid bucket name" in traversal.json()["error"]["message"]
+        ok = admin.post("/admin/instruments", json={"name": "krios", "filestore_root": f"s3://{bucket}/krios/"})
+        assert ok.status_code in (200, 201), ok.text
+        assert ok.json()["filestore_root"] == f"s3://{bucket}/krios"
