@@ -116,6 +116,7 @@ class FilesSettings:
     cache_dir: Path | None = field(default=None, metadata={
         "doc": "Local cache of objects read from bucket stores (s3://, gs://, az://); default <data_dir>/store-cache"})
     cache_mb: int = field(default=2048, metadata={"doc": "Size bound of that cache (least recently used objects go first), MiB", "min": 1})
+    poll_s: float = field(default=60.0, metadata={"doc": "How often the watcher ('nxhub index --watch') lists a bucket store, s", "min": 1})
 
 
 #: where file stores may be when ``files.allowed_roots`` is empty (the data dir is added at run time)

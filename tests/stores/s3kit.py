@@ -6,6 +6,7 @@ that does not exist, so "access denied" is the server's own answer.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -38,6 +39,15 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the test process dies, so a killed run leaves no server behind (Linux)."""
+    import ctypes
+    import signal
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class SeaweedS3:
     """``weed mini`` with every port chosen free on 127.0.0.1; stopped by :meth:`stop`."""
 
@@ -62,7 +72,8 @@ class SeaweedS3:
                 "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0", f"-s3.config={root / 's3.json'}",
                 *(f"-{k}={v}" for k, v in ports.items())]
         self.log = open(root / "weed.log", "wb")  # noqa: SIM115 - kept open while the server runs
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=root, start_new_session=True)
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, cwd=root, start_new_session=True,
+                                     preexec_fn=_die_with_parent)
         self._wait_ready()
 
     def _wait_ready(self, timeout: float = 60.0) -> None:
