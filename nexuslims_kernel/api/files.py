@@ -110,15 +110,22 @@ class FileStreamMixin(BaseHandler):
             await self.send_object(store, info, content_type, disposition(disposition_kind, info.key.rsplit("/", 1)[-1]))
 
 
+def bucket_store(root: str | None) -> Store | None:
+    """The store of ``root`` when it is a bucket (this process's shared client), else None."""
+    if root and is_store_url(root) and parse_store_url(root).is_object:
+        return shared_store(root)
+    return None
+
+
 def locate(root: str | None, relpath: str | None) -> Path | tuple[Store, ObjectInfo]:
     """``relpath`` inside an instrument's store: a real path under a folder, or an object of a bucket.
 
     Called after the ACL check, outside any DB session (a bucket answers over the network).
     """
-    if root and is_store_url(root) and parse_store_url(root).is_object:
+    store = bucket_store(root)
+    if store is not None:
         if not relpath:
             raise NotFoundError("file not found")
-        store = shared_store(root)
         return store, store.info(check_key(relpath))
     return resolve_under(root, relpath)
 

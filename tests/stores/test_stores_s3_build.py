@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -112,6 +114,15 @@ def test_bucket_session_builds_and_downloads(db, settings, s3, bucket: str, corp
             got = http.get(f"/records/{record.id}/files/{companion}")
             assert got.status_code == 200 and got.content == files[companion]
             assert http.get(f"/records/{record.id}/files/day/../../other/secret").status_code == 404
+            for _ in range(2):  # the second zip uses the CRCs the first one computed (or the build's)
+                zipped = http.get(f"/records/{record.id}/zip")
+                assert zipped.status_code == 200 and int(zipped.headers["content-length"]) == len(zipped.content)
+                with zipfile.ZipFile(io.BytesIO(zipped.content)) as archive:
+                    assert archive.testzip() is None
+                    assert {n: archive.read(n) for n in archive.namelist()} == files
+            s3.fs().pipe(f"{bucket}/titan/day/coreloss_spectrum.msa", b"rewritten, shorter")  # changed after indexing:
+            with pytest.raises(httpx.RemoteProtocolError):  # the zip ends short, never a complete-looking bad archive
+                http.get(f"/records/{record.id}/zip")
             s3.fs().rm(f"{bucket}/titan/day/synthetic_2D_test-1.dm3")  # gone from the bucket: a clean 404
             assert http.get(f"/datasets/{dataset_ids['day/synthetic_2D_test-1.dm3']}/file").status_code == 404
         with server.client(carol) as http:  # ACL as for a folder: another person's private record is not found
