@@ -10,6 +10,7 @@ TOML file, and no error message carries them.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import posixpath
@@ -24,6 +25,7 @@ from nexuslims_kernel.stores.url import StoreURL, parse_store_url
 _FILESYSTEMS = {"s3": ("s3fs", "S3FileSystem", "s3fs"), "gs": ("gcsfs", "GCSFileSystem", "gcsfs"),
                 "az": ("adlfs", "AzureBlobFileSystem", "adlfs")}
 READ_BLOCK = 8 << 20  # ranged GETs of 8 MiB: few requests, bounded memory
+LIST_CONCURRENCY = 8  # listings of top-level prefixes in flight at once
 
 
 class StoreError(NxhubError):
@@ -92,10 +94,21 @@ class Store:
         return ObjectInfo(self._key(raw["name"]), int(raw.get("size") or 0), _epoch(mtime), _etag(raw))
 
     def list(self) -> Iterator[ObjectInfo]:
-        """Every object below the root (one paginated listing; folder placeholders left out)."""
+        """Every object below the root (folder placeholders left out).
+
+        A bucket is listed level one first, then each top-level prefix as its own paginated listing,
+        ``LIST_CONCURRENCY`` at a time: a listing page is a round trip, so a prefix of many folders
+        (days, sessions) lists several times faster than one long chain of pages.
+        """
         try:
-            found = self.fs.find(self.url.root, detail=True)
-        except FileNotFoundError:
+            if getattr(self.fs, "async_impl", False):
+                from fsspec.asyn import sync
+
+                found = sync(self.fs.loop, self._find_concurrently)
+            else:
+                found = self.fs.find(self.url.root, detail=True)
+        except FileNotFoundError:  # an empty prefix, or no bucket at all: only the first is an empty store
+            self.check()
             return
         except Exception as exc:  # every provider has its own exception types
             raise self._error(exc) from None
@@ -103,6 +116,19 @@ class Store:
             if raw.get("type") == "directory" or raw["name"].endswith("/"):
                 continue
             yield self._info(raw)
+
+    async def _find_concurrently(self) -> dict[str, dict[str, Any]]:
+        top = await self.fs._ls(self.url.root, detail=True)
+        found = {o["name"]: o for o in top if o.get("type") != "directory"}
+        gate = asyncio.Semaphore(LIST_CONCURRENCY)
+
+        async def below(prefix: str) -> dict[str, dict[str, Any]]:
+            async with gate:
+                return await self.fs._find(prefix, detail=True)
+
+        for part in await asyncio.gather(*(below(o["name"]) for o in top if o.get("type") == "directory")):
+            found.update(part)
+        return found
 
     def info(self, key: str) -> ObjectInfo:
         try:

@@ -77,6 +77,11 @@ def test_unreachable_server_marks_nothing_missing(db, settings, s3, bucket: str,
         scan(db, "titan", settings)
     assert "\n" not in str(err.value)
     assert not _rows(db)["one.dm3"].deleted
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3.endpoint)
+    s3.fs().rm(bucket, recursive=True)  # the bucket itself is gone: an error, not "every file deleted"
+    with pytest.raises(StoreError, match="does not exist"):
+        scan(db, "titan", settings)
+    assert not _rows(db)["one.dm3"].deleted
 
 
 def test_add_and_edit_check_the_bucket_before_saving(db, settings, s3, bucket: str, monkeypatch) -> None:
