@@ -79,7 +79,8 @@ def store_mounts(db: Any) -> str:
 
     with db.session() as sess:
         rows = sess.execute(select(Instrument.name, Instrument.filestore_root).order_by(Instrument.name)).all()
-    return ",".join(f"{name}={root}" for name, root in rows if root)
+    # a bucket store is no mount: its files reach notebooks through the API
+    return ",".join(f"{name}={root}" for name, root in rows if root and root.startswith("/"))
 
 
 def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, db: Any = None) -> None:
