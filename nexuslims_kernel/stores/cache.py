@@ -3,11 +3,13 @@
 Blobs are content-addressed by (store, key, ETag): a changed object gets a new
 name and is never served stale. The cache is an LRU bounded by
 ``files.cache_mb``: a blob keeps the object's last-modified as its mtime
-(extractors fall back on it) and its access time marks its last use; after each download
-the least recently used blobs go until the total fits. A build never holds the
-whole bucket: it asks for one session's objects, seen through
-:func:`open_view` as hard links in a private folder, so eviction while a
-build reads cannot pull a file from under it (the link keeps the bytes until
+(extractors fall back on it) and its access time marks its last use. After a
+download the least recently used blobs go until the total fits; each process
+counts what it adds and walks the folder only when its count goes over, so
+workers sharing one cache may overshoot briefly by what they fetch at once.
+A build never holds the whole bucket: it asks for one session's objects, seen
+through :func:`open_view` as hard links in a private folder, so eviction while
+a build reads cannot pull a file from under it (the link keeps the bytes until
 the view is removed).
 """
 
@@ -36,6 +38,7 @@ class BlobCache:
         self.root, self.max_bytes = Path(root), max_bytes
         self.blobs = self.root / "blobs"
         self.blobs.mkdir(parents=True, exist_ok=True)
+        self._total: int | None = None  # bytes held, as this process last counted them plus what it added since
 
     def blob_path(self, store: Store, info: ObjectInfo) -> Path:
         digest = hashlib.sha256(f"{store.url}\0{info.key}\0{info.etag}\0{info.size}".encode()).hexdigest()
@@ -63,7 +66,10 @@ class BlobCache:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
             raise
-        self.evict()
+        if self._total is not None:
+            self._total += info.size
+        if self._total is None or self._total > self.max_bytes:  # the folder is walked only when it may be over
+            self.evict()
         return path
 
     def evict(self) -> int:
@@ -85,6 +91,7 @@ class BlobCache:
                 blob.unlink()
                 total -= size
                 freed += size
+        self._total = total
         return freed
 
 
