@@ -65,7 +65,8 @@ def configure_logging(level: str = "INFO") -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # Libraries that narrate routine work at INFO; their warnings still show.
-    for name in ("alembic", "hyperspy", "rsciio", "exspy", "tornado.access", "numexpr", "matplotlib", "httpx", "httpcore"):
+    for name in ("alembic", "hyperspy", "rsciio", "exspy", "tornado.access", "numexpr", "matplotlib", "httpx", "httpcore",
+                 "botocore", "aiobotocore", "s3fs", "fsspec"):
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
 
 

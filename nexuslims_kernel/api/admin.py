@@ -97,6 +97,7 @@ class CollectionHandler(AdminHandler):
         if not isinstance(body.get(first), str):
             raise ApiError(400, f"'{first}' is required")
         name = body.pop(first)
+        await self._precheck(kind, body)
         self.send_json(await self.run(self.write_tx, lambda sess: self._call(row, create, sess, name, body)), 201)
 
     async def patch(self, kind: str, key: str | None = None) -> None:
@@ -104,7 +105,13 @@ class CollectionHandler(AdminHandler):
         if key is None or update is None:
             raise ApiError(405, f"{kind} cannot be edited here")
         body = _only(self.valid_body(SCHEMA[kind] + "Edit"), editable)
+        await self._precheck(kind, body)
         self.send_json(await self.run(self.write_tx, lambda sess: self._call(row, update, sess, key, body)))
+
+    async def _precheck(self, kind: str, body: dict[str, Any]) -> None:
+        """A bucket store is checked over the network before the write transaction, not while holding it."""
+        if kind == "instruments" and isinstance(body.get("filestore_root"), str):
+            await self.run(d.check_filestore, body["filestore_root"])
 
     @staticmethod
     def _call(row: Callable, fn: Callable, sess: Session, name: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -142,7 +142,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                        "filestore_root": nullable(STR), "harvester": STR, "has_token": BOOL}, ["id", "name", "timezone"]),
     "InstrumentCreate": obj({
         "name": NAME, "timezone": STR, "location": nullable(STR), "display_name": nullable(STR),
-        "filestore_root": nullable({**STR, "description": "Absolute path under one of the settings' files.allowed_roots"}),
+        "filestore_root": nullable({**STR, "description": "Absolute path under one of the settings' files.allowed_roots, or a bucket URL (s3://bucket/prefix, gs://, az://) that can be listed now"}),
         "harvester": {"enum": ["none", "nemo", "ical"]}, "harvester_settings": nullable(OBJ),
     }, ["name"], strict=True),
     "InstrumentEdit": obj({

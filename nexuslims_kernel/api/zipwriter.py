@@ -21,6 +21,7 @@ import struct
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from typing import Any
 
 READ_SIZE = 1 << 20
 _MAX32, _MAX16 = 0xFFFFFFFF, 0xFFFF
@@ -60,11 +61,18 @@ class Entry:
     mtime: float
     crc32: int | None = None  # known: no data descriptor, no CRC work while streaming
     data: bytes | None = None
+    opener: Callable[[], Any] | None = dataclasses.field(default=None, compare=False)  # a stream, e.g. of a bucket object
 
     @classmethod
     def from_file(cls, path: str, arcname: str, crc32: int | None = None) -> Entry:
         st = os.stat(path)
         return cls(arcname, path, st.st_size, st.st_mtime, crc32)
+
+    @classmethod
+    def from_stream(cls, ident: str, arcname: str, size: int, mtime: float, opener: Callable[[], Any],
+                    crc32: int | None = None) -> Entry:
+        """Content read from ``opener()`` (an object of a bucket store); ``ident`` names it like a path."""
+        return cls(arcname, ident, size, mtime, crc32, None, opener)
 
     @classmethod
     def from_bytes(cls, arcname: str, data: bytes) -> Entry:
@@ -128,7 +136,7 @@ def _contents(e: Entry) -> Iterator[bytes]:
         yield e.data
         return
     sent = 0
-    with open(e.path, "rb") as fh:  # type: ignore[arg-type]
+    with (e.opener() if e.opener is not None else open(e.path, "rb")) as fh:  # type: ignore[arg-type]
         while sent < e.size:
             chunk = fh.read(min(READ_SIZE, e.size - sent))
             if not chunk:
@@ -155,7 +163,7 @@ def generate(entries: list[Entry], on_crc: Callable[[Entry, int], None] | None =
         header = _local_header(e)
         yield header
         crc = 0
-        if spans and not e.streamed_crc and e.path is not None:
+        if spans and not e.streamed_crc and e.path is not None and e.opener is None:
             yield FileSpan(e.path, e.size)
         else:
             for chunk in _contents(e):

@@ -60,6 +60,16 @@ def group_files(root: str, rows: Iterable[IndexedFile]) -> list[MainFile]:
             for main, comps in groups.items()]
 
 
+def files_to_read(mains: list[MainFile], rows: Iterable[IndexedFile], checksums: bool) -> list[IndexedFile]:
+    """Rows a build reads: main files without a cached result and their companions, and files still without
+    checksums. On a bucket store only these are fetched, so a rebuild of an unchanged session downloads nothing."""
+    by_rel = {r.relpath: r for r in rows}
+    wanted = {rel for m in mains if m.result is None for rel in (m.row.relpath, *m.companions)}
+    if checksums:
+        wanted |= {rel for rel, r in by_rel.items() if r.sha256 is None or r.crc32 is None}
+    return [by_rel[rel] for rel in sorted(wanted) if rel in by_rel]
+
+
 def _previews_exist(result: Any) -> bool:
     return all(not ds.preview or os.path.exists(ds.preview) for ds in result.datasets)
 

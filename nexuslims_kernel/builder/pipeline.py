@@ -28,6 +28,7 @@ from nexuslims_kernel.builder.extraction import (
     attach_cached,
     extract_missing,
     extractor_version,
+    files_to_read,
     group_files,
     store_results,
 )
@@ -40,6 +41,7 @@ from nexuslims_kernel.errors import IllegalTransitionError, NotFoundError, Nxhub
 from nexuslims_kernel.files import find_session_files, scan
 from nexuslims_kernel.sessions.machine import transition
 from nexuslims_kernel.sessions.states import SessionStatus as S
+from nexuslims_kernel.stores import ObjectInfo, open_view
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +157,12 @@ def _relist_session_dirs(db: Database, inst_id: int, rows: list[Any], settings: 
 
 def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool: Any, progress: Progress | None,
                    rescan: bool) -> BuildResult:
+    with contextlib.ExitStack() as stack:  # a bucket store's local view lives as long as the build
+        return _build_steps(db, sid, worker, settings, pool, progress, rescan, stack)
+
+
+def _build_steps(db: Database, sid: int, worker: str, settings: Settings, pool: Any, progress: Progress | None,
+                 rescan: bool, stack: contextlib.ExitStack) -> BuildResult:
     result = BuildResult(session_id=sid, status=S.BUILDING)
     with db.session() as sess:
         session = sess.get(InstrumentSession, sid)
@@ -172,8 +180,9 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
     if rescan and rows and _relist_session_dirs(db, inst_id, rows, settings):
         with db.session() as sess:
             rows = find_session_files(sess, sess.get(InstrumentSession, sid), settings)
+    view = stack.enter_context(open_view(root, settings))  # a folder: itself; a bucket: filled from the cache
     with db.session() as sess:
-        mains = group_files(root, rows)
+        mains = group_files(str(view.root), rows)
         left_out: dict[int, list[str]] = {}
         if not share:  # a file belongs to at most one record
             mains, left_out = ownership.split_held(sess, sid, mains, lambda m: m.row.id, lambda m: m.row.relpath)
@@ -186,10 +195,11 @@ def _build_claimed(db: Database, sid: int, worker: str, settings: Settings, pool
     if not rows:
         return _no_files(db, sid, worker, end, settings, result)
     result.n_cached = sum(m.cached for m in mains)
+    view.fetch(ObjectInfo(r.relpath, r.size, r.mtime, r.etag) for r in files_to_read(mains, rows, settings.build.checksums))
     with _pool_for(pool, len(mains) - result.n_cached, settings) as p:
         extract_missing(mains, p, settings.previews_path / inst_name, inst_name, progress, timezone=inst_tz)
     result.n_extracted = len(mains) - result.n_cached
-    sums = fixity.compute(root, rows, os.cpu_count() or 1, progress) if settings.build.checksums else []
+    sums = fixity.compute(str(view.root), rows, os.cpu_count() or 1, progress) if settings.build.checksums else []
     activities = activities_of(mains, tz, settings.build.activity_sensitivity)
     result.warnings = file_warnings(mains)
     from nexuslims_kernel.records import write_record

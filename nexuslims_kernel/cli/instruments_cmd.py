@@ -32,7 +32,7 @@ def instruments() -> None:
 @instruments.command("add")
 @click.argument("name")
 @click.option("--timezone", "tz", default="UTC", show_default=True, help="IANA time zone of the instrument PC, e.g. Europe/Berlin.")
-@click.option("--filestore", help="Absolute path of the folder where the instrument's files land.")
+@click.option("--filestore", help="Where the instrument's files land: an absolute folder or s3://bucket/prefix (also gs://, az://).")
 @click.option("--location", help="Room or building.")
 @click.option("--display-name", help="Human-friendly name.")
 @click.option("--harvester", default="none", show_default=True, help="none, nemo, ical or a plug-in harvester's name.")
@@ -40,8 +40,9 @@ def instruments() -> None:
 @click.pass_context
 def add(ctx: click.Context, name: str, tz: str, filestore: str | None, location: str | None, display_name: str | None, harvester: str, harvester_settings: str | None) -> None:
     """Register instrument NAME."""
-    from nexuslims_kernel.db.directory import add_instrument, instrument_row
+    from nexuslims_kernel.db.directory import add_instrument, check_filestore, instrument_row
 
+    check_filestore(filestore)  # a bucket answers over the network: before the write transaction, not in it
     with database_for(ctx).session(write=True) as sess:
         inst = add_instrument(
             sess, name, timezone=tz, filestore_root=filestore, location=location, display_name=display_name,
@@ -50,7 +51,7 @@ def add(ctx: click.Context, name: str, tz: str, filestore: str | None, location:
         row = instrument_row(inst)
     if not wants_json(ctx):
         click.echo(f"Added instrument {name!r} (id {row['id']}).")
-        if row["filestore_root"]:
+        if row["filestore_root"] and row["filestore_root"].startswith("/"):
             from pathlib import Path
 
             if not Path(row["filestore_root"]).is_dir():
@@ -86,7 +87,7 @@ def show(ctx: click.Context, name: str) -> None:
 @click.argument("name")
 @click.option("--rename", help="New name.")
 @click.option("--timezone", "tz")
-@click.option("--filestore")
+@click.option("--filestore", help="Absolute folder or s3://bucket/prefix; a bucket is checked before saving.")
 @click.option("--location")
 @click.option("--display-name")
 @click.option("--harvester", help="none, nemo, ical or a plug-in harvester's name.")
@@ -94,7 +95,7 @@ def show(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def edit(ctx: click.Context, name: str, rename: str | None, tz: str | None, filestore: str | None, location: str | None, display_name: str | None, harvester: str | None, harvester_settings: str | None) -> None:
     """Change fields of instrument NAME (only the options given)."""
-    from nexuslims_kernel.db.directory import edit_instrument, instrument_row
+    from nexuslims_kernel.db.directory import check_filestore, edit_instrument, instrument_row
 
     changes = {
         "name": rename, "timezone": tz, "filestore_root": filestore, "location": location,
@@ -103,6 +104,7 @@ def edit(ctx: click.Context, name: str, rename: str | None, tz: str | None, file
     changes = {k: v for k, v in changes.items() if v is not None}
     if not changes:
         raise InvalidInputError("nothing to change: give at least one option (see 'nxhub instruments edit --help')")
+    check_filestore(filestore)  # as for add: the network check outside the write transaction
     with database_for(ctx).session(write=True) as sess:
         row = instrument_row(edit_instrument(sess, name, **changes))
     emit_one(ctx, row)

@@ -125,6 +125,10 @@ class FilesSettings:
     allowed_roots: tuple[Path, ...] = field(default=(), metadata={
         "doc": "Folders instrument file stores must lie in (TOML list; in the environment joined by ':'); "
                "empty = the data dir, /srv, /mnt, /media, /data, /home and the temp dir"})
+    cache_dir: Path | None = field(default=None, metadata={
+        "doc": "Local cache of objects read from bucket stores (s3://, gs://, az://); default <data_dir>/store-cache"})
+    cache_mb: int = field(default=2048, metadata={"doc": "Size bound of that cache (least recently used objects go first), MiB", "min": 1})
+    poll_s: float = field(default=60.0, metadata={"doc": "How often the watcher ('nxhub index --watch') lists a bucket store, s", "min": 1})
 
 
 #: where file stores may be when ``files.allowed_roots`` is empty (the data dir is added at run time)
@@ -160,6 +164,10 @@ class Settings:
     @property
     def records_path(self) -> Path:
         return self.records_dir or self.data_dir / "records"
+
+    @property
+    def store_cache_path(self) -> Path:
+        return self.files.cache_dir or self.data_dir / "store-cache"
 
     @property
     def filestore_roots(self) -> tuple[Path, ...]:

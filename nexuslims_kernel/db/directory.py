@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import zoneinfo
 from pathlib import Path
 from typing import Any
@@ -41,9 +42,29 @@ def check_timezone(value: str) -> str:
     return value
 
 
+#: bucket URLs that answered a listing lately: callers check before their write transaction (a network round
+#: trip must not hold SQLite's write lock), and the check inside it is then free
+_REACHABLE: dict[str, float] = {}
+REACHABLE_TTL_S = 30.0
+
+
 def check_filestore(value: str | None) -> str | None:
+    """A folder inside the allowed roots, or a bucket URL whose bucket can be listed now (one-line errors)."""
     if value in (None, ""):
         return None
+    from nexuslims_kernel.stores import StoreError, is_store_url, open_store, parse_store_url
+
+    if is_store_url(value):
+        url = parse_store_url(value)
+        if url.is_object:
+            if time.monotonic() - _REACHABLE.get(str(url), -REACHABLE_TTL_S) >= REACHABLE_TTL_S:
+                try:
+                    open_store(url).check()  # no such bucket, access denied, wrong region: refused before saving
+                except StoreError as exc:
+                    raise InvalidInputError(f"file store {exc}") from None
+                _REACHABLE[str(url)] = time.monotonic()
+            return str(url)
+        value = url.path
     path = Path(value).expanduser()
     if not path.is_absolute():
         raise InvalidInputError(f"file-store root {value!r} must be an absolute path")

@@ -25,6 +25,7 @@ from nexuslims_kernel.db.models import Instrument
 from nexuslims_kernel.errors import ConfigError, NotFoundError, NxhubError
 from nexuslims_kernel.files.store import CachedDir, IndexWriter, files_in_dir, has_files, load_dirs
 from nexuslims_kernel.files.walk import dir_mtime_ns, join, list_dir
+from nexuslims_kernel.stores import open_store, parse_store_url
 
 HOT_S = 900.0  # folders written to this recently are always re-listed
 DIR_TRUST_S = 2.0  # a folder mtime this fresh may still change within its timestamp granularity
@@ -55,7 +56,8 @@ class ScanStats:
 class StoreRef:
     id: int
     name: str
-    root: str
+    root: str  # an absolute folder, or a bucket URL when ``is_object``
+    is_object: bool = False
 
 
 def resolve_store(db: Database, instrument: Instrument | str | int) -> StoreRef:
@@ -70,6 +72,10 @@ def resolve_store(db: Database, instrument: Instrument | str | int) -> StoreRef:
             inst_id, name, root = inst.id, inst.name, inst.filestore_root
     if not root:
         raise ConfigError(f"instrument {name} has no file store root; set it with 'nxhub instruments edit {name} --filestore PATH'")
+    url = parse_store_url(root)
+    if url.is_object:
+        return StoreRef(inst_id, name, str(url), is_object=True)
+    root = url.path
     if not os.path.isdir(root):
         raise NotFoundError(f"file store of instrument {name} ({root}) is not a directory")
     return StoreRef(inst_id, name, os.path.abspath(root))
@@ -167,9 +173,13 @@ def scan(
     force_dirs: Iterable[str] = (),
     hot_s: float = HOT_S,
 ) -> ScanStats:
-    """Bring the index of ``instrument``'s file store up to date with the disk."""
+    """Bring the index of ``instrument``'s store (a folder or a bucket prefix) up to date."""
     settings = settings or get_settings()
     store = resolve_store(db, instrument)
+    if store.is_object:  # a bucket: one listing compared by ETag (force_dirs and hot_s have no meaning there)
+        from nexuslims_kernel.files.objects import scan_objects
+
+        return scan_objects(db, store.id, open_store(store.root), ScanStats(store.name))
     return _Scanner(db, store, settings.build.settle_s, hot_s, full, set(force_dirs)).run()
 
 

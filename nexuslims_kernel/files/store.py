@@ -82,8 +82,8 @@ class IndexWriter:
     def pending(self) -> int:
         return len(self.upserts) + len(self.deleted_ids) + len(self.dirs) + len(self.gone_dirs)
 
-    def upsert(self, relpath: str, size: int, mtime: float) -> None:
-        self.upserts.append((relpath, size, mtime))
+    def upsert(self, relpath: str, size: int, mtime: float, etag: str | None = None) -> None:
+        self.upserts.append((relpath, size, mtime, etag))
 
     def _upsert_files(self, sess: Session) -> None:
         """Plain DB-API ``executemany``: the per-row cost of ORM/Core parameter processing
@@ -94,13 +94,14 @@ class IndexWriter:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         false = "0" if dialect.name == "sqlite" else "false"
         sql = (
-            "INSERT INTO indexed_files (instrument_id, relpath, size, mtime, deleted, first_seen, last_seen) "
-            f"VALUES ({mark}, {mark}, {mark}, {mark}, {false}, {mark}, {mark}) "
+            "INSERT INTO indexed_files (instrument_id, relpath, size, mtime, etag, deleted, first_seen, last_seen) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark}, {false}, {mark}, {mark}) "
             "ON CONFLICT (instrument_id, relpath) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, "
-            f"deleted = {false}, last_seen = excluded.last_seen, sha256 = NULL, crc32 = NULL"
+            f"etag = excluded.etag, deleted = {false}, last_seen = excluded.last_seen, sha256 = NULL, crc32 = NULL"
         )
         iid = self.instrument_id
-        sess.connection().exec_driver_sql(sql, [(iid, rel, size, mtime, now, now) for rel, size, mtime in self.upserts])
+        sess.connection().exec_driver_sql(
+            sql, [(iid, rel, size, mtime, etag, now, now) for rel, size, mtime, etag in self.upserts])
 
     def mark_deleted(self, file_id: int) -> None:
         self.deleted_ids.append(file_id)

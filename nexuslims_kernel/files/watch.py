@@ -15,7 +15,7 @@ from collections.abc import Callable
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.engine import Database
 from nexuslims_kernel.errors import NxhubError
-from nexuslims_kernel.files.scan import ScanStats, resolve_store, scan, store_names
+from nexuslims_kernel.files.scan import ScanStats, StoreRef, resolve_store, scan, store_names
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,21 @@ class _DirtyFolders:
             return out
 
 
+def _poll(db: Database, store: StoreRef, settings: Settings, stop: threading.Event,
+          on_scan: Callable[[ScanStats], None] | None) -> None:
+    """Scan a bucket store every ``files.poll_s`` until ``stop``; a failed scan is logged and tried again."""
+    while not stop.is_set():
+        try:
+            stats = scan(db, store.id, settings)
+        except NxhubError as exc:
+            log.warning("scan of %s failed, trying again in %.0f s: %s", store.name, settings.files.poll_s, exc)
+        else:
+            log.debug("poll %s: %s", store.name, stats.to_dict())
+            if on_scan:
+                on_scan(stats)
+        stop.wait(settings.files.poll_s)
+
+
 def watch(
     db: Database,
     instrument: str | int,
@@ -63,6 +78,9 @@ def watch(
     settings = settings or get_settings()
     stop = stop_event or threading.Event()
     store = resolve_store(db, instrument)
+    if store.is_object:  # a bucket has no file-system events here: poll it (notifications are a later step)
+        _poll(db, store, settings, stop, on_scan)
+        return
     dirty = _DirtyFolders(store.root)
 
     class Handler(FileSystemEventHandler):

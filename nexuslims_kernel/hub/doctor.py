@@ -123,6 +123,7 @@ def check_stores(db) -> list[Check]:
     from sqlalchemy import select
 
     from nexuslims_kernel.db.models import Instrument
+    from nexuslims_kernel.stores import StoreError, is_store_url, open_store, parse_store_url
 
     with db.session() as sess:
         stores = sess.execute(select(Instrument.name, Instrument.filestore_root).order_by(Instrument.name)).all()
@@ -131,6 +132,15 @@ def check_stores(db) -> list[Check]:
         if not root:
             continue
         fix = f"mount or create {root} and let this user read it, or: nxhub instruments edit {name} --filestore PATH"
+        if is_store_url(root) and parse_store_url(root).is_object:
+            try:
+                open_store(root).check()
+            except StoreError as exc:
+                out.append(Check(f"store {name}", False, str(exc), "give the hub's identity read and list rights on it, "
+                                 f"or: nxhub instruments edit {name} --filestore URL"))
+                continue
+            out.append(Check(f"store {name}", True, f"{root} can be listed"))
+            continue
         try:
             next(os.scandir(root), None)
         except OSError as exc:

@@ -72,7 +72,7 @@ def copy_pages(repo: Path, home: Path) -> None:
 
 
 def stores(db: Any) -> list[tuple[str, str]]:
-    """(instrument, store root) of every instrument with a file store."""
+    """(instrument, folder) of every instrument whose store is a local folder."""
     from sqlalchemy import select
 
     from nexuslims_kernel.db.models import Instrument
@@ -81,7 +81,8 @@ def stores(db: Any) -> list[tuple[str, str]]:
         return []
     with db.session() as sess:
         rows = sess.execute(select(Instrument.name, Instrument.filestore_root).order_by(Instrument.name)).all()
-    return [(name, root) for name, root in rows if root]
+    # a bucket store is no mount: its files reach notebooks through the API
+    return [(name, root) for name, root in rows if root and root.startswith("/")]
 
 
 def store_mounts(db: Any) -> str:

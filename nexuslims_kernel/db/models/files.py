@@ -23,6 +23,7 @@ class IndexedFile(Base):
     relpath: Mapped[str] = mapped_column(Text)  # POSIX path relative to the instrument's root
     size: Mapped[int] = mapped_column(BigInteger)
     mtime: Mapped[float] = mapped_column(Float)  # seconds since the epoch (UTC)
+    etag: Mapped[str | None] = mapped_column(String(200))  # object stores: ETag / generation; None for folders
     # Fixity, filled by the build worker for a record's files; both reset when the file changes.
     sha256: Mapped[str | None] = mapped_column(String(64))
     crc32: Mapped[int | None] = mapped_column(BigInteger)  # lets zips stream without re-reading for a CRC
