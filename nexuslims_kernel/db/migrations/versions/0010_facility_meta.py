@@ -5,7 +5,7 @@ demo creates together: exactly its two instruments, each with its store under
 ``demo-store/<name>``. Everything else stays unmarked, so ``nxhub demo`` refuses it.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from alembic import op
 from nexuslims_kernel.db.base import JSONType, UTCDateTime
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
