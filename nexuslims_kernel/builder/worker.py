@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from nexuslims_kernel.builder.pipeline import BuildResult, build_claimed, default_worker_id
-from nexuslims_kernel.builder.queue import claim_next, reclaim_stale
+from nexuslims_kernel.builder.queue import claim_next, queue_has_work, reclaim_stale
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.engine import Database
 from nexuslims_kernel.sessions.review import sweep_unended
@@ -91,6 +91,7 @@ def run_worker(
                 if sid is None:
                     if once:
                         break
+                    _idle_audit(db, settings, stop)
                     stop.wait(poll_s)
                     continue
                 if on_claim:
@@ -105,6 +106,19 @@ def run_worker(
         finally:
             pool.close()
     return built
+
+
+def _idle_audit(db: Database, settings: Settings, stop: threading.Event) -> None:
+    """A share of the fixity audit while nothing is queued; it stops as soon as a session is."""
+    from nexuslims_kernel.ops.fixity import run_if_due
+
+    try:
+        report = run_if_due(db, settings, keep_going=lambda: not stop.is_set() and not queue_has_work(db))
+    except Exception:  # an audit must never stop the builds; the next idle turn tries again
+        log.exception("fixity audit failed")
+        return
+    if report is not None and report.failed:
+        log.warning("fixity audit: %d of %d file(s) failed, see 'nxhub fixity --failures'", len(report.failed), report.checked)
 
 
 def drain(db: Database, settings: Settings | None = None, worker_id: str | None = None,

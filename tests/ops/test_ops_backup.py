@@ -1,0 +1,134 @@
+"""Backup and restore: a snapshot taken while rows are written restores whole into a fresh data dir."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+
+import pytest
+from opskit import built_hub, run_cli
+from sqlalchemy import select
+
+from nexuslims_kernel.config import load_settings
+from nexuslims_kernel.db import Database
+from nexuslims_kernel.db.directory import add_person
+from nexuslims_kernel.db.models import Dataset, Person
+from nexuslims_kernel.ops.manifest import sha256_file
+
+PASS = "correct horse battery staple"
+
+
+class Writer(threading.Thread):
+    """Adds people one transaction at a time; ``committed`` lists the usernames whose commit returned."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(daemon=True)
+        self.db, self.committed, self.stop = db, [], threading.Event()
+
+    def run(self) -> None:
+        i = 0
+        while not self.stop.is_set():
+            name = f"writer{i:05d}"
+            with self.db.session(write=True) as sess:
+                add_person(sess, name)
+            self.committed.append(name)
+            i += 1
+
+
+def test_backup_while_writing_restores_every_committed_row(fresh, db, settings, db_url, tmp_path, pool, monkeypatch, capsys) -> None:
+    _sid, _paths = built_hub(db, settings, tmp_path / "store", pool)
+    (settings.data_dir / "hub").mkdir(exist_ok=True)
+    (settings.data_dir / "hub" / "cookie_secret").write_bytes(b"s3cret-cookie")
+    source = {"NXHUB_DATA_DIR": str(settings.data_dir), "NXHUB_DATABASE_URL": db_url, "NXHUB_XSD_PATH": str(settings.xsd_path),
+              "NXHUB_BACKUP_PASSPHRASE": PASS}
+    writer = Writer(db)
+    writer.start()
+    while len(writer.committed) < 20:
+        time.sleep(0.01)
+    before = list(writer.committed)
+    code, out, err = run_cli(monkeypatch, capsys, source, "--json", "backup", str(tmp_path / "bk"))
+    writer.stop.set()
+    writer.join()
+    assert code == 0, err
+    assert PASS not in out + err
+    info = json.loads(out)
+    assert info["secrets"] == "encrypted" and info["backend"] == db.dialect
+    manifest = json.loads((tmp_path / "bk" / "manifest.json").read_text())
+    assert {p["kind"] for p in manifest["parts"]} >= {"database", "preview", "secrets"}
+    assert b"s3cret-cookie" not in (tmp_path / "bk" / "secrets.fernet").read_bytes()
+
+    env, url = fresh, fresh["NXHUB_DATABASE_URL"]
+    code, out, err = run_cli(monkeypatch, capsys, {**env, "NXHUB_BACKUP_PASSPHRASE": PASS}, "--json", "restore", str(tmp_path / "bk"))
+    assert code == 0, out + err
+    result = json.loads(out)
+    assert result["doctor"] == "ok", result
+
+    restored = Database(url)
+    try:
+        with restored.session() as sess:
+            names = set(sess.scalars(select(Person.username).where(Person.username.like("writer%"))))
+            previews = list(sess.scalars(select(Dataset.preview_path).where(Dataset.preview_path.is_not(None))))
+    finally:
+        restored.dispose()
+    # one snapshot: every row committed before the backup began, and a gap-free prefix of the rest
+    assert set(before) <= names
+    assert names == set(writer.committed[:len(names)])
+    assert len(names) == manifest["row_counts"]["people"] - 1  # alice
+    fresh = load_settings(environ={}, overrides={"data_dir": env["NXHUB_DATA_DIR"], "database_url": url})
+    assert previews and all(sha256_file(fresh.previews_path / p) == sha256_file(settings.previews_path / p) for p in previews)
+    assert (fresh.data_dir / "hub" / "cookie_secret").read_bytes() == b"s3cret-cookie"
+    if db.dialect == "sqlite":
+        conn = sqlite3.connect(fresh.data_dir / "nxhub.db")
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.close()
+
+
+def test_verify_names_the_corrupted_part(db, settings, db_url, tmp_path, pool, monkeypatch, capsys) -> None:
+    built_hub(db, settings, tmp_path / "store", pool, n=2)
+    env = {"NXHUB_DATA_DIR": str(settings.data_dir), "NXHUB_DATABASE_URL": db_url}
+    code, _out, err = run_cli(monkeypatch, capsys, env, "backup", "--no-secrets", str(tmp_path / "bk"))
+    assert code == 0, err
+    code, _out, err = run_cli(monkeypatch, capsys, env, "backup", "--verify", str(tmp_path / "bk"))
+    assert code == 0, err
+    preview = next((tmp_path / "bk" / "previews").rglob("*.*"))
+    data = bytearray(preview.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    preview.write_bytes(bytes(data))
+    code, _out, err = run_cli(monkeypatch, capsys, env, "restore", "--verify", str(tmp_path / "bk"))
+    rel = preview.relative_to(tmp_path / "bk").as_posix()
+    assert code == 65 and rel in err and "sha256" in err, err
+    assert err.strip().count("\n") == 0  # one line
+
+
+def test_restore_refuses_a_hub_in_use_unless_forced(db, settings, db_url, tmp_path, pool, monkeypatch, capsys) -> None:
+    built_hub(db, settings, tmp_path / "store", pool, n=1)
+    env = {"NXHUB_DATA_DIR": str(settings.data_dir), "NXHUB_DATABASE_URL": db_url}
+    assert run_cli(monkeypatch, capsys, env, "backup", "--no-secrets", str(tmp_path / "bk"))[0] == 0
+    with db.session(write=True) as sess:
+        add_person(sess, "after-backup")
+    code, _out, err = run_cli(monkeypatch, capsys, env, "restore", str(tmp_path / "bk"))
+    assert code == 2 and "not empty" in err and "--force" in err
+    with db.session() as sess:  # nothing was touched
+        assert sess.scalar(select(Person.id).where(Person.username == "after-backup")) is not None
+    code, out, err = run_cli(monkeypatch, capsys, env, "--json", "restore", "--force", str(tmp_path / "bk"))
+    assert code == 0, err
+    check = Database(db_url)
+    try:
+        with check.session() as sess:
+            assert sess.scalar(select(Person.id).where(Person.username == "after-backup")) is None
+            assert sess.scalar(select(Person.id).where(Person.username == "alice")) is not None
+    finally:
+        check.dispose()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_wrong_passphrase_changes_nothing(fresh, db, settings, db_url, tmp_path, pool, monkeypatch, capsys) -> None:
+    built_hub(db, settings, tmp_path / "store", pool, n=1)
+    (settings.data_dir / "demo-tokens.txt").write_text("token")
+    env = {"NXHUB_DATA_DIR": str(settings.data_dir), "NXHUB_DATABASE_URL": db_url}
+    assert run_cli(monkeypatch, capsys, {**env, "NXHUB_BACKUP_PASSPHRASE": PASS}, "backup", str(tmp_path / "bk"))[0] == 0
+    code, _out, err = run_cli(monkeypatch, capsys, {**fresh, "NXHUB_BACKUP_PASSPHRASE": "wrong"}, "restore", str(tmp_path / "bk"))
+    assert code == 2 and "passphrase" in err
+    assert not (tmp_path / "fresh").exists() or not any((tmp_path / "fresh").iterdir())
