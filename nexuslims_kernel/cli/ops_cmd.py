@@ -44,6 +44,19 @@ def _passphrase(ctx: click.Context, given: str | None, no_secrets: bool, confirm
     return click.prompt("Backup passphrase", hide_input=True, confirmation_prompt=confirm)
 
 
+def _existing_database(ctx: click.Context):
+    from nexuslims_kernel.db.migrate import current_revision, missing_sqlite_file
+    from nexuslims_kernel.errors import DatabaseError
+
+    missing = missing_sqlite_file(settings_for(ctx).db_url)
+    if missing is not None:
+        raise DatabaseError(f"no database at {missing}: nothing to back up")
+    db = database_for(ctx, check_schema=False)
+    if current_revision(db) is None:
+        raise DatabaseError("the database is not initialised: nothing to back up")
+    return db
+
+
 _passphrase_option = click.option("--passphrase", "given", envvar=PASSPHRASE_ENV, hidden=True,
                                   help=f"Read from {PASSPHRASE_ENV} (never pass it on a command line).")
 
@@ -69,7 +82,7 @@ def backup(ctx: click.Context, dest: Path, no_secrets: bool, verify_only: bool, 
                        "schema": info.schema_revision, "secrets": info.secrets.get("included", False)})
         return
     settings = settings_for(ctx)
-    db = database_for(ctx)
+    db = _existing_database(ctx)  # any schema revision: backing up before 'nxhub db upgrade' is the point
     passphrase = _passphrase(ctx, given, no_secrets, confirm=True)
     with stage_bars(not wants_json(ctx)) as bar:
         info = ops_backup.backup(settings, db, dest, passphrase, bar)

@@ -132,3 +132,17 @@ def test_wrong_passphrase_changes_nothing(fresh, db, settings, db_url, tmp_path,
     code, _out, err = run_cli(monkeypatch, capsys, {**fresh, "NXHUB_BACKUP_PASSPHRASE": "wrong"}, "restore", str(tmp_path / "bk"))
     assert code == 2 and "passphrase" in err
     assert not (tmp_path / "fresh").exists() or not any((tmp_path / "fresh").iterdir())
+
+
+def test_an_older_backup_is_migrated_forward(fresh, db, settings, db_url, tmp_path, pool, monkeypatch, capsys) -> None:
+    from nexuslims_kernel.db import downgrade, head_revision
+
+    built_hub(db, settings, tmp_path / "store", pool, n=1)
+    downgrade(db, "0007")  # a hub of an older nxhub, backed up before its upgrade
+    env = {"NXHUB_DATA_DIR": str(settings.data_dir), "NXHUB_DATABASE_URL": db_url}
+    code, _out, err = run_cli(monkeypatch, capsys, env, "backup", "--no-secrets", str(tmp_path / "bk"))
+    assert code == 0, err
+    code, out, err = run_cli(monkeypatch, capsys, fresh, "--json", "restore", str(tmp_path / "bk"))
+    assert code == 0, out + err
+    result = json.loads(out)
+    assert (result["schema_from"], result["schema_to"]) == ("0007", head_revision())
