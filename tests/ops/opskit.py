@@ -1,4 +1,4 @@
-"""Ops test helpers: a hub with built records, the CLI run in-process against any data dir and database."""
+"""Ops test helpers (re-exporting the builder's buildkit): a hub with built records, the CLI run in-process against any data dir and database."""
 
 from __future__ import annotations
 
