@@ -9,6 +9,7 @@ import re
 import secrets
 import socket
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import tornado.httpserver
@@ -118,8 +119,12 @@ def db_threads(settings: Settings) -> int:
     return settings.api.threads or max(2, os.cpu_count() or 2)
 
 
-def make_app(settings: Settings | None = None, db: Database | None = None, hub_auth: Any = None) -> tornado.web.Application:
-    """The API application; ``hub_auth`` overrides the HubOAuth built from the hub's environment."""
+def make_app(settings: Settings | None = None, db: Database | None = None, hub_auth: Any = None,
+             metrics_dir: Path | None = None) -> tornado.web.Application:
+    """The API application; ``hub_auth`` overrides the HubOAuth built from the hub's environment.
+
+    ``metrics_dir``: request metrics shared by forked API processes (see ops.metrics.multiprocess).
+    """
     settings = settings or get_settings()
     db = db or get_database(settings.db_url)
     prefix = settings.api.base_path if settings.api.base_path.endswith("/") else settings.api.base_path + "/"
@@ -133,7 +138,7 @@ def make_app(settings: Settings | None = None, db: Database | None = None, hub_a
         auth = TokenAuth(db)
     cookie_secret = _cookie_secret(hub_auth) if settings.api.auth == "jupyterhub" else None
     ctx = ApiContext(settings=settings, db=db, auth=auth, executor=ThreadPoolExecutor(db_threads(settings), thread_name_prefix="nxhub-api"))
-    metrics = ApiMetrics(settings, db, handlers + [(rf"{prefix}metrics",)], prefix)
+    metrics = ApiMetrics(settings, db, handlers + [(rf"{prefix}metrics",)], prefix, multiprocess_dir=metrics_dir)
     handlers.append((rf"{prefix}metrics", MetricsHandler, {"metrics": metrics, "token": settings.ops.metrics_token}))
 
     def log_function(handler: tornado.web.RequestHandler) -> None:

@@ -20,6 +20,7 @@ import re
 import shutil
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import tornado.web
@@ -46,14 +47,20 @@ def route_label(pattern: str, prefix: str) -> str:
 class ApiMetrics:
     """The API's registry: request metrics plus :class:`HubCollector`."""
 
-    def __init__(self, settings: Settings, db: Database, handlers: Iterable[tuple], prefix: str) -> None:
+    def __init__(self, settings: Settings, db: Database, handlers: Iterable[tuple], prefix: str,
+                 multiprocess_dir: Path | None = None) -> None:
+        self.multiprocess_dir = multiprocess_dir
+        self.hub = HubCollector(settings, db)
+        # one process: this registry holds everything; forked processes: each writes its own file
+        # in multiprocess_dir and a scrape of any of them adds up all (see :func:`multiprocess`)
         self.registry = CollectorRegistry(auto_describe=True)
+        own = None if multiprocess_dir else self.registry
         self.routes = [(re.compile(spec[0] + "$"), route_label(spec[0], prefix)) for spec in handlers]
         self.requests = Counter("nxhub_http_requests", "API requests by route, method and status",
-                                ("route", "method", "status"), registry=self.registry)
+                                ("route", "method", "status"), registry=own)
         self.latency = Histogram("nxhub_http_request_duration_seconds", "API request latency by route and method",
-                                 ("route", "method"), buckets=LATENCY_BUCKETS, registry=self.registry)
-        self.registry.register(HubCollector(settings, db))
+                                 ("route", "method"), buckets=LATENCY_BUCKETS, registry=own)
+        self.registry.register(self.hub)
 
     def route_of(self, path: str) -> str:
         for regex, label in self.routes:
@@ -69,7 +76,34 @@ class ApiMetrics:
         self.latency.labels(route, request.method).observe(request.request_time())
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if self.multiprocess_dir is None:
+            return generate_latest(self.registry)
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=str(self.multiprocess_dir))
+        registry.register(self.hub)
+        return generate_latest(registry)
+
+
+def multiprocess(folder: Path, fresh: bool) -> None:
+    """Make this process's request metrics land in ``folder`` (``nxhub api serve --processes N``).
+
+    prometheus_client picks its value storage from PROMETHEUS_MULTIPROC_DIR when it is
+    imported; the API imports it before forking, so each forked process sets the
+    variable and swaps the storage class itself, before its app creates any metric.
+    The parent clears the folder once (``fresh``): counters start at zero with the service.
+    """
+    import os
+
+    from prometheus_client import values
+
+    if fresh:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
+    values.ValueClass = values.MultiProcessValue()
 
 
 class HubCollector:

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import os
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -103,3 +104,51 @@ def test_metrics_need_the_token(db, settings) -> None:
     finally:
         server.stop()
         off.stop()
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_forked_api_processes_report_one_sum(db, env_for_cli) -> None:
+    """`nxhub api serve --processes 2`: whichever process answers the scrape, it counts every process's requests."""
+    import socket
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nexuslims_kernel.db.directory import add_person
+
+    with db.session(write=True) as sess:
+        add_person(sess, "alice")
+        token = create_api_token(sess, "alice", "test")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**env_for_cli, "NXHUB_OPS_METRICS_TOKEN": TOKEN}
+    proc = subprocess.Popen([sys.executable, "-m", "nexuslims_kernel.cli.main", "api", "serve", "--port", str(port),
+                             "--processes", "2"], env=env, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+
+        def fetch(_: int) -> int:
+            with httpx.Client(timeout=10) as client:  # a new connection each: the kernel spreads them over both
+                return client.get(f"{base}/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(fetch, range(100))) == {200}
+        key = ("nxhub_http_requests_total", (("method", "GET"), ("route", "/api/v1/me"), ("status", "200")))
+        seen = set()
+        for _ in range(6):
+            with httpx.Client(timeout=10) as client:
+                text = client.get(f"{base}/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).text
+            samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                       for f in text_string_to_metric_families(text) for s in f.samples}
+            seen.add(samples[key])
+        assert seen == {101.0}  # the readiness probe plus the 100
+    finally:
+        proc.terminate()
+        proc.wait(20)
