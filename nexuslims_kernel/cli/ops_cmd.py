@@ -83,7 +83,9 @@ def backup(ctx: click.Context, dest: Path, no_secrets: bool, verify_only: bool, 
         return
     settings = settings_for(ctx)
     db = _existing_database(ctx)  # any schema revision: backing up before 'nxhub db upgrade' is the point
-    passphrase = _passphrase(ctx, given, no_secrets, confirm=True)
+    from nexuslims_kernel.ops.secretbox import present
+
+    passphrase = _passphrase(ctx, given, no_secrets or not present(settings.data_dir), confirm=True)
     with stage_bars(not wants_json(ctx)) as bar:
         info = ops_backup.backup(settings, db, dest, passphrase, bar)
     emit_one(ctx, {"backup": str(dest.expanduser().resolve()), "backend": info.backend, "schema": info.schema_revision,

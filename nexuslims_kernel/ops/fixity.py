@@ -31,7 +31,7 @@ from nexuslims_kernel.config import Settings
 from nexuslims_kernel.db import Database
 from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.db.models import Dataset, IndexedFile, Instrument
-from nexuslims_kernel.db.models.fixity import MISMATCH, MISSING, OK, UNREADABLE, FixityCheck
+from nexuslims_kernel.db.models.fixity import CHANGED, MISMATCH, MISSING, OK, UNREADABLE, FixityCheck
 
 READ_SIZE = 1 << 20
 BATCH = 50  # checks written per transaction
@@ -138,8 +138,8 @@ def run_audit(db: Database, settings: Settings, share: float | None = None, rate
         n = limit if limit is not None else math.ceil(total * (ops.fixity_share if share is None else share))
         batch = select_batch(sess, n) if n > 0 else []
     throttle = _Throttle(ops.fixity_rate_mb_s if rate_mb_s is None else rate_mb_s)
+    failed_ids = mark_changed(db)
     pending: list[FixityCheck] = []
-    failed_ids: list[int] = []
     for i, (file_id, root, relpath, expected) in enumerate(batch, 1):
         if keep_going is not None and not keep_going():
             break
@@ -160,6 +160,31 @@ def run_audit(db: Database, settings: Settings, share: float | None = None, rate
     report.elapsed_s = time.monotonic() - started
     report.failed = [f for f in failures(db) if f.file_id in set(failed_ids)]
     return report
+
+
+def mark_changed(db: Database) -> list[int]:
+    """Files of built records the indexer saw change after the build: marked ``changed``, once.
+
+    The indexer drops a changed file's sha256 (it no longer describes the bytes), so
+    a hash check cannot see such a file; its new size or mtime against the
+    record's dataset row can. The mark stays until the session is rebuilt (the new
+    bytes accepted, with a new sha256) and a hash check passes.
+    """
+    latest = _latest_ids()
+    last = (select(latest.c.file_id, FixityCheck.outcome).join(FixityCheck, FixityCheck.id == latest.c.last_id).subquery())
+    with db.session(write=True) as sess:
+        ids = sess.scalars(
+            select(IndexedFile.id).distinct()
+            .join(Dataset, Dataset.file_id == IndexedFile.id)
+            .outerjoin(last, last.c.file_id == IndexedFile.id)
+            .where(IndexedFile.sha256.is_(None), Dataset.file_size.is_not(None),
+                   (IndexedFile.size != Dataset.file_size) | (func.abs(IndexedFile.mtime - Dataset.file_mtime) > 1e-3),
+                   (last.c.outcome.is_(None)) | (last.c.outcome != CHANGED))).all()
+        sess.add_all(FixityCheck(file_id=i, checked_at=utcnow(), outcome=CHANGED, expected_sha256="", actual_sha256=None,
+                                 size=None, detail="changed after the record was built (new size or mtime): "
+                                                   "rebuild the session to accept the new bytes, or restore the old ones")
+                     for i in ids)
+    return list(ids)
 
 
 def _write(db: Database, pending: list[FixityCheck]) -> None:

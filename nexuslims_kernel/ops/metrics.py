@@ -144,7 +144,7 @@ class HubCollector:
             logger.add_metric((kind,), events.get(kind, 0))
         yield logger
         fixity = CounterMetricFamily("nxhub_fixity_checks", "Fixity checks made, by outcome", labels=("outcome",))
-        for outcome in sorted({"ok", "mismatch", "missing", "unreadable", *checks}):
+        for outcome in sorted({"ok", "mismatch", "missing", "unreadable", "changed", *checks}):
             fixity.add_metric((outcome,), checks.get(outcome, 0))
         yield fixity
         yield GaugeMetricFamily("nxhub_fixity_failures", "Stored files whose latest fixity check failed", value=failure_count(self.db))

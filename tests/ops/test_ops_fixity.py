@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import threading
@@ -107,3 +108,25 @@ def test_worker_runs_the_audit_when_idle_and_once_per_interval(db, settings, tmp
     with db.session() as sess:
         assert sess.scalar(select(func.count()).select_from(FixityCheck)) == 2  # the share is done for this interval
     assert run_if_due(db, tuned) is None
+
+
+def test_a_file_changed_after_the_build_is_marked_changed_until_rebuilt(db, settings, tmp_path, pool) -> None:
+    """The indexer drops a changed file's sha256; the audit still reports the record's file as changed."""
+    from opskit import touch
+
+    from nexuslims_kernel.builder import build_session
+    from nexuslims_kernel.files import scan
+    from nexuslims_kernel.sessions.machine import move
+
+    sid, paths = built_hub(db, settings, tmp_path / "store", pool, n=2)
+    built_mtime = paths[1].stat().st_mtime
+    paths[1].write_bytes(paths[1].read_bytes() + b"appended")
+    touch(paths[1], dt.datetime.fromtimestamp(built_mtime + 60, dt.UTC))  # an edit, still inside the session
+    scan(db, "Titan", settings, full=True)
+    first = run_audit(db, settings, share=1.0)
+    assert [(f.relpath, f.outcome) for f in first.failed] == [("run/img_1.tif", "changed")]
+    again = run_audit(db, settings, share=1.0)
+    assert again.failed == [] and check_fixity(db)[0].ok is False  # reported once, still marked
+    move(db, sid, "TO_BE_BUILT", actor="test", reason="accept the new bytes")
+    assert build_session(db, sid, settings, pool=pool).status == "COMPLETED"
+    assert run_audit(db, settings, share=1.0).failed == [] and check_fixity(db)[0].ok

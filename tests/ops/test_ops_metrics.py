@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import sys
 import time
@@ -152,3 +153,14 @@ def test_forked_api_processes_report_one_sum(db, env_for_cli) -> None:
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_config_never_shows_the_metrics_token(env_for_cli, monkeypatch, capsys) -> None:
+    from opskit import run_cli
+
+    code, out, err = run_cli(monkeypatch, capsys, {**env_for_cli, "NXHUB_OPS_METRICS_TOKEN": TOKEN}, "--json", "config")
+    assert code == 0, err
+    assert TOKEN not in out
+    row = next(r for r in json.loads(out) if r["setting"] == "ops.metrics_token")
+    assert row["value"] == "***"

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from nexuslims_kernel.db.base import Base, UTCDateTime, utcnow
 
-#: outcomes of one check
-OK, MISMATCH, MISSING, UNREADABLE = "ok", "mismatch", "missing", "unreadable"
+#: outcomes of one check; "changed": the index saw a new size or mtime after the build (its sha256 was dropped)
+OK, MISMATCH, MISSING, UNREADABLE, CHANGED = "ok", "mismatch", "missing", "unreadable", "changed"
 
 
 class FixityCheck(Base):
