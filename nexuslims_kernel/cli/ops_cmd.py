@@ -148,6 +148,9 @@ def fixity(ctx: click.Context, share: float | None, everything: bool, rate: floa
             click.echo(f"checked {report.checked} file(s), {report.bytes_read / 1e6:.1f} MB in {report.elapsed_s:.1f} s: "
                        f"{report.ok} ok, {len(report.failed)} failed", err=True)
         rows = report.failed
+    if not rows and not wants_json(ctx):
+        click.echo("no stored file failed its last fixity check")
+        return
     emit(ctx, [r.to_dict() for r in rows], ("record", "dataset", "instrument", "relpath", "outcome", "detail", "checked_at"),
          title="Fixity failures")
     if rows:

@@ -58,8 +58,16 @@ def _check_dest(dest: Path, settings: Settings) -> Path:
 def backup(settings: Settings, db: Database, dest: Path, passphrase: str | None,
            progress: Progress | None = None) -> Manifest:
     """Write a backup of the configured hub to ``dest``; ``passphrase=None`` leaves secrets out."""
-    say = progress or (lambda *_a: None)
     dest = _check_dest(dest, settings)
+    umask = os.umask(0o077)  # a backup holds the database and sign-ins: readable by its owner only
+    try:
+        return _backup(settings, db, dest, passphrase, progress)
+    finally:
+        os.umask(umask)
+
+
+def _backup(settings: Settings, db: Database, dest: Path, passphrase: str | None, progress: Progress | None) -> Manifest:
+    say = progress or (lambda *_a: None)
     work = dest.with_name(dest.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, mode=0o700)

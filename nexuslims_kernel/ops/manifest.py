@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -89,18 +88,19 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def copy_hashed(src: Path, dst: Path) -> tuple[int, str]:
-    """Copy ``src`` to ``dst`` (fsynced) hashing the bytes written; returns (size, sha256)."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
+def copy_hashed(src: Path, dst: Path, mode: int = 0o600) -> tuple[int, str]:
+    """Copy ``src`` to ``dst`` (fsynced, created with ``mode`` less the umask) hashing the bytes; returns (size, sha256)."""
+    dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     digest, size = hashlib.sha256(), 0
-    with src.open("rb") as fin, dst.open("wb") as fout:
+    with src.open("rb") as fin, os.fdopen(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as fout:
         while chunk := fin.read(READ_SIZE):
             digest.update(chunk)
             fout.write(chunk)
             size += len(chunk)
         fout.flush()
         os.fsync(fout.fileno())
-    shutil.copystat(src, dst)
+    st = src.stat()
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))  # times, not modes: backup parts are the owner's only
     return size, digest.hexdigest()
 
 

@@ -100,7 +100,7 @@ def restore(settings: Settings, db: Database, src: Path, passphrase: str | None,
         root.mkdir(parents=True, exist_ok=True)
         parts = [p for p in info.parts if p.kind == kind]
         for i, part in enumerate(parts, 1):
-            manifest.copy_hashed(src / part.path, root / part.path.removeprefix(folder + "/"))
+            manifest.copy_hashed(src / part.path, root / part.path.removeprefix(folder + "/"), mode=0o666)
             say(folder, i, len(parts))
         n += len(parts)
     # 4. secrets

@@ -146,3 +146,12 @@ def test_an_older_backup_is_migrated_forward(fresh, db, settings, db_url, tmp_pa
     assert code == 0, out + err
     result = json.loads(out)
     assert (result["schema_from"], result["schema_to"]) == ("0007", head_revision())
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_backup_is_readable_by_its_owner_only(db, settings, db_url, tmp_path, pool, monkeypatch, capsys) -> None:
+    built_hub(db, settings, tmp_path / "store", pool, n=1)
+    env = {"NXHUB_DATA_DIR": str(settings.data_dir), "NXHUB_DATABASE_URL": db_url}
+    assert run_cli(monkeypatch, capsys, env, "backup", "--no-secrets", str(tmp_path / "bk"))[0] == 0
+    modes = {p.relative_to(tmp_path / "bk").as_posix(): p.stat().st_mode & 0o077 for p in (tmp_path / "bk").rglob("*")}
+    assert modes and not any(modes.values()), modes
