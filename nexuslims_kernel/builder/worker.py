@@ -82,6 +82,7 @@ def run_worker(
     stop = stop_event or threading.Event()
     pool = LazyPool(settings)
     built = 0
+    idle_audit = _IdleAudit(db, settings)
     with _sigterm_sets(stop):
         try:
             while not stop.is_set():
@@ -91,7 +92,7 @@ def run_worker(
                 if sid is None:
                     if once:
                         break
-                    _idle_audit(db, settings, stop)
+                    idle_audit(stop)
                     stop.wait(poll_s)
                     continue
                 if on_claim:
@@ -108,17 +109,32 @@ def run_worker(
     return built
 
 
-def _idle_audit(db: Database, settings: Settings, stop: threading.Event) -> None:
-    """A share of the fixity audit while nothing is queued; it stops as soon as a session is."""
-    from nexuslims_kernel.ops.fixity import run_if_due
+class _IdleAudit:
+    """A share of the fixity audit while nothing is queued; it stops as soon as a session is.
 
-    try:
-        report = run_if_due(db, settings, keep_going=lambda: not stop.is_set() and not queue_has_work(db))
-    except Exception:  # an audit must never stop the builds; the next idle turn tries again
-        log.exception("fixity audit failed")
-        return
-    if report is not None and report.failed:
-        log.warning("fixity audit: %d of %d file(s) failed, see 'nxhub fixity --failures'", len(report.failed), report.checked)
+    Whether an audit is due is asked at most once a minute (it counts the archive).
+    """
+
+    EVERY_S = 60.0
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db, self.settings, self.next_at = db, settings, 0.0
+
+    def __call__(self, stop: threading.Event) -> None:
+        import time
+
+        from nexuslims_kernel.ops.fixity import run_if_due
+
+        if not self.settings.ops.fixity_interval_s or time.monotonic() < self.next_at:
+            return
+        self.next_at = time.monotonic() + self.EVERY_S
+        try:
+            report = run_if_due(self.db, self.settings, keep_going=lambda: not stop.is_set() and not queue_has_work(self.db))
+        except Exception:  # an audit must never stop the builds; the next idle turn tries again
+            log.exception("fixity audit failed")
+            return
+        if report is not None and report.failed:
+            log.warning("fixity audit: %d of %d file(s) failed, see 'nxhub fixity --failures'", len(report.failed), report.checked)
 
 
 def drain(db: Database, settings: Settings | None = None, worker_id: str | None = None,

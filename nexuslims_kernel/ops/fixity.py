@@ -1,11 +1,13 @@
 """Fixity audits: re-hash stored files of built records against the sha256 recorded at build time.
 
-Each check is a row in ``fixity_checks`` (history); the newest row per file is
-its state. A mismatch or a missing file stays marked until a later check of
-the same bytes passes: nothing here rewrites a checksum or a file ("never
-fixed silently"). Each audit takes the files checked longest ago (never
-checked first), a share of the archive, read at a rate limit, so a weekly
-share of 5 % re-proves the whole archive about every five months without
+Each check is a row in ``fixity_checks``; the newest row per file is its
+state. Failed checks are all kept; a passing check replaces the file's older
+passing ones, so the table stays about one row per file plus the failures.
+A mismatch or a missing file stays marked until a later check of the same
+bytes passes: nothing here rewrites a checksum or a file ("never fixed
+silently"). Each audit takes the files checked longest ago (never checked
+first), a share of the archive, read at a rate limit: with the defaults (5 %
+a day) the whole archive is re-proved about every three weeks without
 starving the microscopes' own I/O.
 
 The worker calls :func:`run_if_due` when its queue is empty: an audit is due
@@ -24,7 +26,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.config import Settings
@@ -188,10 +190,17 @@ def mark_changed(db: Database) -> list[int]:
 
 
 def _write(db: Database, pending: list[FixityCheck]) -> None:
-    if pending:
-        with db.session(write=True) as sess:
-            sess.add_all(pending)
-        pending.clear()
+    """Store checks; a passing check supersedes the file's older passing ones (failures are all kept)."""
+    if not pending:
+        return
+    with db.session(write=True) as sess:
+        sess.add_all(pending)
+        sess.flush()
+        passed = {c.file_id: c.id for c in pending if c.outcome == OK}
+        if passed:
+            sess.execute(delete(FixityCheck).where(FixityCheck.file_id.in_(list(passed)), FixityCheck.outcome == OK,
+                                                   FixityCheck.id.not_in(list(passed.values()))))
+    pending.clear()
 
 
 def failures(db: Database) -> list[Failure]:

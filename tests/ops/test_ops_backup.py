@@ -41,6 +41,11 @@ def test_backup_while_writing_restores_every_committed_row(fresh, db, settings, 
     _sid, _paths = built_hub(db, settings, tmp_path / "store", pool)
     (settings.data_dir / "hub").mkdir(exist_ok=True)
     (settings.data_dir / "hub" / "cookie_secret").write_bytes(b"s3cret-cookie")
+    hub_state = sqlite3.connect(settings.data_dir / "hub" / "jupyterhub.sqlite")  # JupyterHub's own database
+    hub_state.execute("CREATE TABLE users (name TEXT)")
+    hub_state.execute("INSERT INTO users VALUES ('alice')")
+    hub_state.commit()
+    hub_state.close()
     source = {"NXHUB_DATA_DIR": str(settings.data_dir), "NXHUB_DATABASE_URL": db_url, "NXHUB_XSD_PATH": str(settings.xsd_path),
               "NXHUB_BACKUP_PASSPHRASE": PASS}
     writer = Writer(db)
@@ -79,6 +84,9 @@ def test_backup_while_writing_restores_every_committed_row(fresh, db, settings, 
     fresh = load_settings(environ={}, overrides={"data_dir": env["NXHUB_DATA_DIR"], "database_url": url})
     assert previews and all(sha256_file(fresh.previews_path / p) == sha256_file(settings.previews_path / p) for p in previews)
     assert (fresh.data_dir / "hub" / "cookie_secret").read_bytes() == b"s3cret-cookie"
+    hub_state = sqlite3.connect(fresh.data_dir / "hub" / "jupyterhub.sqlite")
+    assert hub_state.execute("SELECT name FROM users").fetchall() == [("alice",)]
+    hub_state.close()
     if db.dialect == "sqlite":
         conn = sqlite3.connect(fresh.data_dir / "nxhub.db")
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -155,3 +163,11 @@ def test_backup_is_readable_by_its_owner_only(db, settings, db_url, tmp_path, po
     assert run_cli(monkeypatch, capsys, env, "backup", "--no-secrets", str(tmp_path / "bk"))[0] == 0
     modes = {p.relative_to(tmp_path / "bk").as_posix(): p.stat().st_mode & 0o077 for p in (tmp_path / "bk").rglob("*")}
     assert modes and not any(modes.values()), modes
+
+
+def test_no_pg_dump_new_enough_is_a_clear_error() -> None:
+    from nexuslims_kernel.errors import ConfigError
+    from nexuslims_kernel.ops.dbcopy import pg_tool
+
+    with pytest.raises(ConfigError, match="no pg_dump of PostgreSQL 99 or newer"):
+        pg_tool("pg_dump", 99, None)

@@ -130,3 +130,17 @@ def test_a_file_changed_after_the_build_is_marked_changed_until_rebuilt(db, sett
     move(db, sid, "TO_BE_BUILT", actor="test", reason="accept the new bytes")
     assert build_session(db, sid, settings, pool=pool).status == "COMPLETED"
     assert run_audit(db, settings, share=1.0).failed == [] and check_fixity(db)[0].ok
+
+
+def test_history_keeps_failures_and_only_the_newest_pass(db, settings, tmp_path, pool) -> None:
+    _sid, paths = built_hub(db, settings, tmp_path / "store", pool, n=2)
+    for _ in range(3):
+        run_audit(db, settings, share=1.0)
+    _flip_one_byte(paths[0])
+    run_audit(db, settings, share=1.0)
+    run_audit(db, settings, share=1.0)
+    with db.session() as sess:
+        rows = sorted(sess.execute(select(IndexedFile.relpath, FixityCheck.outcome)
+                                   .join(IndexedFile, IndexedFile.id == FixityCheck.file_id)).all())
+    assert rows == [("run/img_0.tif", "mismatch"), ("run/img_0.tif", "mismatch"), ("run/img_0.tif", "ok"),
+                    ("run/img_1.tif", "ok")]
