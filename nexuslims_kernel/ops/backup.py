@@ -28,7 +28,7 @@ from nexuslims_kernel.config import Settings
 from nexuslims_kernel.db import Database, current_revision
 from nexuslims_kernel.errors import InvalidInputError
 from nexuslims_kernel.ops import dbcopy, manifest, secretbox
-from nexuslims_kernel.ops.manifest import Manifest, Part, Progress
+from nexuslims_kernel.ops.manifest import Manifest, OpsIOError, Part, Progress
 
 DB_SQLITE = "db/nxhub.sqlite"
 DB_PG = "db/nxhub.pgdump"
@@ -50,8 +50,9 @@ def _check_dest(dest: Path, settings: Settings) -> Path:
     dest = dest.expanduser().resolve()
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
         raise InvalidInputError(f"{dest} exists and is not empty; back up into a new folder")
-    if dest == settings.data_dir or settings.data_dir in dest.parents:
-        raise InvalidInputError(f"{dest} is inside the data dir {settings.data_dir}; back up to another disk or folder")
+    for source in (settings.data_dir, settings.previews_path, settings.records_path):
+        if dest == source or source in dest.parents:
+            raise InvalidInputError(f"{dest} is inside {source}, which is backed up; back up to another disk or folder")
     return dest
 
 
@@ -59,16 +60,22 @@ def backup(settings: Settings, db: Database, dest: Path, passphrase: str | None,
            progress: Progress | None = None) -> Manifest:
     """Write a backup of the configured hub to ``dest``; ``passphrase=None`` leaves secrets out."""
     dest = _check_dest(dest, settings)
+    work = dest.with_name(dest.name + ".partial")
     umask = os.umask(0o077)  # a backup holds the database and sign-ins: readable by its owner only
     try:
-        return _backup(settings, db, dest, passphrase, progress)
+        return _backup(settings, db, dest, work, passphrase, progress)
+    except BaseException as exc:
+        shutil.rmtree(work, ignore_errors=True)  # a failed backup leaves nothing that could be mistaken for one
+        if isinstance(exc, OSError):
+            raise OpsIOError.of("backup", exc) from None
+        raise
     finally:
         os.umask(umask)
 
 
-def _backup(settings: Settings, db: Database, dest: Path, passphrase: str | None, progress: Progress | None) -> Manifest:
+def _backup(settings: Settings, db: Database, dest: Path, work: Path, passphrase: str | None,
+            progress: Progress | None) -> Manifest:
     say = progress or (lambda *_a: None)
-    work = dest.with_name(dest.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True, mode=0o700)
     info = Manifest(created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), nxhub_version=__version__,
@@ -79,11 +86,11 @@ def _backup(settings: Settings, db: Database, dest: Path, passphrase: str | None
         path = work / rel
         parts.append(Part(rel, kind, path.stat().st_size, manifest.sha256_file(path)))
 
-    # 1. the database: one snapshot
-    say("database", 0, 1)
     def look(conn: Connection) -> tuple[dict[str, int], set[str]]:
         return dbcopy.row_counts(conn), _preview_paths(conn)
 
+    # 1. the database: one snapshot
+    say("database", 0, 1)
     if db.dialect == "sqlite":
         dbcopy.sqlite_copy(dbcopy.sqlite_path(db.url), work / DB_SQLITE)
         info.row_counts, referenced = dbcopy.sqlite_read(work / DB_SQLITE, look)

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nexuslims_kernel.errors import InvalidInputError
+from nexuslims_kernel.errors import InvalidInputError, NxhubError
 
 FORMAT = "nxhub-backup"
 VERSION = 1
@@ -29,6 +29,17 @@ class CorruptBackupError(InvalidInputError):
     """A backup part is missing or does not have the bytes the manifest recorded."""
 
     exit_code = 65  # EX_DATAERR
+
+
+class OpsIOError(NxhubError):
+    """A file could not be read or written during a backup or restore (disk full, I/O error, permissions)."""
+
+    exit_code = 74  # EX_IOERR
+
+    @classmethod
+    def of(cls, what: str, exc: OSError) -> OpsIOError:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return cls(f"{what} failed: {where}{exc.strerror or exc}")
 
 
 @dataclass
@@ -93,7 +104,14 @@ def copy_hashed(src: Path, dst: Path, mode: int = 0o600) -> tuple[int, str]:
     dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     digest, size = hashlib.sha256(), 0
     with src.open("rb") as fin, os.fdopen(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as fout:
-        while chunk := fin.read(READ_SIZE):
+        while True:
+            try:
+                chunk = fin.read(READ_SIZE)
+            except OSError as exc:  # name the file in the one-line error (a read error carries no name)
+                exc.filename = exc.filename or str(src)
+                raise
+            if not chunk:
+                break
             digest.update(chunk)
             fout.write(chunk)
             size += len(chunk)

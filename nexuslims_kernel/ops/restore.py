@@ -18,7 +18,7 @@ from nexuslims_kernel.db import Database, current_revision, reset_databases, upg
 from nexuslims_kernel.errors import InvalidInputError
 from nexuslims_kernel.ops import dbcopy, manifest, secretbox
 from nexuslims_kernel.ops.backup import DB_PG, DB_SQLITE, HUB_DB, SECRETS, TREES
-from nexuslims_kernel.ops.manifest import Manifest, Progress
+from nexuslims_kernel.ops.manifest import Manifest, OpsIOError, Progress
 
 #: data-dir entries that do not make it "in use" (the admin may have prepared them for the restore)
 PREPARED = {"nxhub.toml"}
@@ -45,6 +45,10 @@ def _in_use(settings: Settings, db: Database) -> list[str]:
                 found.append(str(entry))
     if db.dialect == "postgresql" and not dbcopy.is_empty(db):
         found.append(f"tables in {db.url.rsplit('/', 1)[-1].split('?')[0]}")
+    elif db.dialect == "sqlite":  # database_url may name a file outside the data dir
+        path = dbcopy.sqlite_path(db.url)
+        if path.is_file() and path.stat().st_size:
+            found.append(str(path))
     return sorted(set(found))
 
 
@@ -63,6 +67,14 @@ def _clear(settings: Settings, db: Database) -> None:
 def restore(settings: Settings, db: Database, src: Path, passphrase: str | None, force: bool = False,
             progress: Progress | None = None) -> RestoreResult:
     """Restore ``src`` into the configured data dir and database; ``passphrase=None`` skips the secrets."""
+    try:
+        return _restore(settings, db, src, passphrase, force, progress)
+    except OSError as exc:
+        raise OpsIOError.of("restore", exc) from None
+
+
+def _restore(settings: Settings, db: Database, src: Path, passphrase: str | None, force: bool,
+             progress: Progress | None) -> RestoreResult:
     say = progress or (lambda *_a: None)
     src = src.expanduser().resolve()
     info = manifest.verify(src, progress)  # 1. nothing is touched before the backup proves whole

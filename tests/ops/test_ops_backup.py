@@ -195,3 +195,16 @@ def test_no_pg_dump_new_enough_is_a_clear_error() -> None:
 
     with pytest.raises(ConfigError, match="no pg_dump of PostgreSQL 99 or newer"):
         pg_tool("pg_dump", 99, None)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_failed_backup_leaves_nothing_and_a_backup_never_goes_inside_what_it_copies(db, settings, db_url, tmp_path, pool,
+                                                                                       monkeypatch, capsys) -> None:
+    built_hub(db, settings, tmp_path / "store", pool, n=1)
+    env = {"NXHUB_DATA_DIR": str(settings.data_dir), "NXHUB_DATABASE_URL": db_url}
+    code, _out, err = run_cli(monkeypatch, capsys, env, "backup", "--no-secrets", str(settings.previews_path / "bk"))
+    assert code == 2 and "inside" in err
+    (settings.previews_path / "unreadable.png").symlink_to("/proc/self/mem")  # a read error, even for root (EIO)
+    code, _out, err = run_cli(monkeypatch, capsys, env, "backup", "--no-secrets", str(tmp_path / "bk"))
+    assert code == 74 and "unreadable.png" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "bk").exists() and not (tmp_path / "bk.partial").exists()
