@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 import threading
 import time
+import uuid
 
 import pytest
 from opskit import built_hub, run_cli
@@ -14,25 +16,36 @@ from sqlalchemy import select
 from nexuslims_kernel.config import load_settings
 from nexuslims_kernel.db import Database
 from nexuslims_kernel.db.directory import add_person
-from nexuslims_kernel.db.models import Dataset, Person
+from nexuslims_kernel.db.models import Dataset, Instrument, Person, SessionEvent
 
 PASS = "correct horse battery staple"
 
 
 class Writer(threading.Thread):
-    """Adds people one transaction at a time; ``committed`` lists the usernames whose commit returned."""
+    """A Logger session's notes and a person per transaction; ``committed`` lists what each returned commit held."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, instrument_id: int) -> None:
         super().__init__(daemon=True)
-        self.db, self.committed, self.stop = db, [], threading.Event()
+        self.db, self.instrument_id, self.committed, self.stop = db, instrument_id, [], threading.Event()
+
+    def _event(self, sess, kind: str, event_uuid: str, session_uuid: str) -> None:
+        from nexuslims_kernel.sessions.events import ingest_event, parse_event
+
+        at = dt.datetime.now(dt.UTC).isoformat()
+        ingest_event(sess, self.instrument_id, parse_event({"kind": kind, "uuid": event_uuid, "session_uuid": session_uuid,
+                                                            "at": at, "user": "alice", "text": "load"}), actor="test")
 
     def run(self) -> None:
+        session_uuid = str(uuid.uuid4())
+        with self.db.session(write=True) as sess:
+            self._event(sess, "START", session_uuid, session_uuid)
         i = 0
         while not self.stop.is_set():
-            name = f"writer{i:05d}"
+            name, note = f"writer{i:05d}", str(uuid.uuid4())
             with self.db.session(write=True) as sess:
                 add_person(sess, name)
-            self.committed.append(name)
+                self._event(sess, "NOTE", note, session_uuid)
+            self.committed.append((name, note))
             i += 1
 
 
@@ -65,7 +78,9 @@ def test_backup_while_writing_restores_every_committed_row(fresh, db, settings, 
     hub_state.close()
     source = {"NXHUB_DATA_DIR": str(settings.data_dir), "NXHUB_DATABASE_URL": db_url, "NXHUB_XSD_PATH": str(settings.xsd_path),
               "NXHUB_BACKUP_PASSPHRASE": PASS}
-    writer, rebuilder = Writer(db), Rebuilder(db, settings, sid, pool)
+    with db.session() as sess:
+        instrument_id = sess.scalar(select(Instrument.id))
+    writer, rebuilder = Writer(db, instrument_id), Rebuilder(db, settings, sid, pool)
     writer.start()
     rebuilder.start()
     while len(writer.committed) < 20:
@@ -95,12 +110,14 @@ def test_backup_while_writing_restores_every_committed_row(fresh, db, settings, 
     try:
         with restored.session() as sess:
             names = set(sess.scalars(select(Person.username).where(Person.username.like("writer%"))))
+            notes = set(sess.scalars(select(SessionEvent.client_uuid).where(SessionEvent.kind == "NOTE")))
             previews = list(sess.scalars(select(Dataset.preview_path).where(Dataset.preview_path.is_not(None))))
     finally:
         restored.dispose()
     # one snapshot: every row committed before the backup began, and a gap-free prefix of the rest
-    assert set(before) <= names
-    assert names == set(writer.committed[:len(names)])
+    assert {n for n, _ in before} <= names
+    assert names == {n for n, _ in writer.committed[:len(names)]}
+    assert notes == {e for _, e in writer.committed[:len(names)]}  # the Logger's events of exactly those commits
     assert len(names) == manifest["row_counts"]["people"] - 1  # alice
     fresh = load_settings(environ={}, overrides={"data_dir": env["NXHUB_DATA_DIR"], "database_url": url})
     assert previews and all((fresh.previews_path / p).is_file() for p in previews)  # every preview the snapshot names
