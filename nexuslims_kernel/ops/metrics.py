@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import os
 import re
 import shutil
 import time
@@ -107,7 +108,7 @@ def multiprocess(folder: Path, fresh: bool) -> None:
 
 
 class HubCollector:
-    """Gauges and counters read from the database and the disk at scrape time."""
+    """Gauges and counters read from the database and the disks at scrape time."""
 
     def __init__(self, settings: Settings, db: Database) -> None:
         self.settings, self.db = settings, db
@@ -118,7 +119,7 @@ class HubCollector:
     def collect(self) -> Iterator[Any]:
         from nexuslims_kernel.builder.queue import ready_clause
         from nexuslims_kernel.db.base import utcnow
-        from nexuslims_kernel.db.models import FixityCheck, InstrumentSession, SessionEvent
+        from nexuslims_kernel.db.models import FixityCheck, Instrument, InstrumentSession, SessionEvent
         from nexuslims_kernel.ops.fixity import failure_count
 
         started = time.monotonic()
@@ -132,6 +133,8 @@ class HubCollector:
                                        .where(SessionEvent.kind.in_(("START", "END", "NOTE")))
                                        .group_by(SessionEvent.kind)).all())
             checks = dict(sess.execute(select(FixityCheck.outcome, func.count()).group_by(FixityCheck.outcome)).all())
+            stores = sess.execute(select(Instrument.name, Instrument.filestore_root)
+                                  .where(Instrument.filestore_root.is_not(None)).order_by(Instrument.name)).all()
         yield GaugeMetricFamily("nxhub_build_queue_depth", "Sessions queued and ready to build", value=depth)
         age = (utcnow() - oldest).total_seconds() if oldest is not None else 0.0
         yield GaugeMetricFamily("nxhub_build_queue_oldest_age_seconds", "How long the oldest ready session has waited", value=age)
@@ -157,10 +160,27 @@ class HubCollector:
                 continue
             disk.add_metric((name,), usage.free)
             total.add_metric((name,), usage.total)
+        yield from self._stores(stores)
         yield disk
         yield total
         yield GaugeMetricFamily("nxhub_metrics_scrape_seconds", "Time spent reading the database for this scrape",
                                 value=time.monotonic() - started)
+
+
+    @staticmethod
+    def _stores(stores: list) -> Iterator[Any]:
+        """Per instrument store: can it be listed, and the free bytes of its disk."""
+        up = GaugeMetricFamily("nxhub_store_up", "1 when the instrument's file store can be listed", labels=("store",))
+        free = GaugeMetricFamily("nxhub_store_disk_free_bytes", "Free bytes on the disk of each file store", labels=("store",))
+        for name, root in stores:
+            try:
+                next(os.scandir(root), None)
+                free.add_metric((name,), shutil.disk_usage(root).free)
+                up.add_metric((name,), 1)
+            except OSError:
+                up.add_metric((name,), 0)
+        yield up
+        yield free
 
 
 class MetricsHandler(tornado.web.RequestHandler):

@@ -73,12 +73,16 @@ def test_counters_move_with_the_work_done(db, settings, tmp_path, pool) -> None:
         assert mid[("nxhub_fixity_failures", ())] == 1
         assert mid[("nxhub_fixity_checks_total", (("outcome", "mismatch"),))] == 1
         assert mid[("nxhub_disk_free_bytes", (("folder", "data_dir"),))] > 0
+        assert mid[("nxhub_store_up", (("store", "Titan"),))] == 1
+        assert mid[("nxhub_store_disk_free_bytes", (("store", "Titan"),))] > 0
         done = ("nxhub_builds_total", (("outcome", "COMPLETED"),))
         assert mid[done] == 1
 
         assert build_session(db, queued, settings, pool=pool).status == "COMPLETED"
         after = scrape(server)
         assert after[done] == 2 and after[("nxhub_build_queue_depth", ())] == 0
+        (tmp_path / "store").rename(tmp_path / "unmounted")  # the share goes away
+        assert scrape(server)[("nxhub_store_up", (("store", "Titan"),))] == 0
     finally:
         server.stop()
 
