@@ -83,11 +83,15 @@ def run_worker(
     pool = LazyPool(settings)
     built = 0
     idle_audit = _IdleAudit(db, settings)
+    paused = _DiskPause(settings)
     with _sigterm_sets(stop):
         try:
             while not stop.is_set():
                 reclaim_stale(db, settings, actor=worker_id)
                 sweep_unended(db, settings, actor=worker_id)
+                if paused.check():
+                    stop.wait(poll_s)
+                    continue
                 sid = claim_next(db, worker_id)
                 if sid is None:
                     if once:
@@ -107,6 +111,25 @@ def run_worker(
         finally:
             pool.close()
     return built
+
+
+class _DiskPause:
+    """Is the disk too full to build? Logs once when builds pause and once when they resume."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self.reason = settings, None
+
+    def check(self) -> bool:
+        from nexuslims_kernel.ops.disk import low_disk
+
+        reason = low_disk(self.settings)
+        if bool(reason) != bool(self.reason):  # the free MB in the text moves; paused or not is what counts
+            if reason:
+                log.warning("%s; resuming by itself once space is freed", reason)
+            else:
+                log.warning("builds resumed: enough free disk space again")
+        self.reason = reason
+        return reason is not None
 
 
 class _IdleAudit:

@@ -160,6 +160,10 @@ class HubCollector:
                 continue
             disk.add_metric((name,), usage.free)
             total.add_metric((name,), usage.total)
+        from nexuslims_kernel.ops.disk import low_disk
+
+        yield GaugeMetricFamily("nxhub_builds_paused", "1 while build workers wait for free disk space (ops.build_min_free_mb)",
+                                value=1 if low_disk(self.settings) else 0)
         yield from self._stores(stores)
         yield disk
         yield total

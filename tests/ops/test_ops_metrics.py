@@ -74,6 +74,7 @@ def test_counters_move_with_the_work_done(db, settings, tmp_path, pool) -> None:
         assert mid[("nxhub_fixity_checks_total", (("outcome", "mismatch"),))] == 1
         assert mid[("nxhub_disk_free_bytes", (("folder", "data_dir"),))] > 0
         assert mid[("nxhub_store_up", (("store", "Titan"),))] == 1
+        assert mid[("nxhub_builds_paused", ())] == 0
         assert mid[("nxhub_store_disk_free_bytes", (("store", "Titan"),))] > 0
         done = ("nxhub_builds_total", (("outcome", "COMPLETED"),))
         assert mid[done] == 1
