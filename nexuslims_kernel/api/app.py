@@ -123,7 +123,7 @@ def make_app(settings: Settings | None = None, db: Database | None = None, hub_a
              metrics_dir: Path | None = None) -> tornado.web.Application:
     """The API application; ``hub_auth`` overrides the HubOAuth built from the hub's environment.
 
-    ``metrics_dir``: request metrics shared by forked API processes (see ops.metrics.multiprocess).
+    ``metrics_dir``: request metrics shared by forked API processes (see ops.metrics.use_shared_dir).
     """
     settings = settings or get_settings()
     db = db or get_database(settings.db_url)
@@ -148,7 +148,7 @@ def make_app(settings: Settings | None = None, db: Database | None = None, hub_a
     return tornado.web.Application(
         handlers, nx=ctx, hub_auth=hub_auth, default_handler_class=NotFoundHandler, xheaders=False,
         cookie_secret=cookie_secret, compress_response=False, serve_traceback=False, debug=False,
-        log_function=log_function, nx_metrics=metrics,
+        log_function=log_function,
     )
 
 

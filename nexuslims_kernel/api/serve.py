@@ -22,7 +22,7 @@ from tornado.netutil import bind_sockets
 from nexuslims_kernel.api.app import make_app, make_server
 from nexuslims_kernel.config import Settings
 from nexuslims_kernel.db import Database
-from nexuslims_kernel.ops.metrics import multiprocess
+from nexuslims_kernel.ops.metrics import reset_shared_dir, use_shared_dir
 
 
 def metrics_dir(settings: Settings) -> Path:
@@ -35,7 +35,7 @@ def _serve(settings: Settings, make_db: Callable[[], Database], sockets: list[so
     shared = None
     if sockets is not None:  # a forked worker process
         shared = metrics_dir(settings)
-        multiprocess(shared, fresh=False)
+        use_shared_dir(shared)
 
     async def main() -> None:
         server, bound = make_server(make_app(settings, make_db(), metrics_dir=shared), sockets, host=host, port=port)
@@ -52,7 +52,7 @@ def serve(settings: Settings, make_db: Callable[[], Database], host: str, port: 
         _serve(settings, make_db, None, host, port, announce)
         return
     sockets = bind_sockets(port, address=host, reuse_port=False)
-    multiprocess(metrics_dir(settings), fresh=True)
+    reset_shared_dir(metrics_dir(settings))
     children: set[int] = set()
     for _ in range(processes):
         pid = os.fork()

