@@ -178,3 +178,4 @@ def test_a_short_metrics_token_is_refused_without_showing_it() -> None:
     with pytest.raises(ConfigError, match="ops.metrics_token is shorter than 16") as err:
         load_settings(environ={"NXHUB_OPS_METRICS_TOKEN": "short"})
     assert "short" not in str(err.value).replace("shorter", "")
+    assert TOKEN not in repr(load_settings(environ={"NXHUB_OPS_METRICS_TOKEN": TOKEN}))  # tracebacks print settings
