@@ -224,6 +224,18 @@ def failures(db: Database) -> list[Failure]:
     return out
 
 
+def record_failures(sess: Session, record_id: int) -> list[dict[str, Any]]:
+    """The record's datasets whose file failed its latest check (shown to admins on the record)."""
+    latest = _latest_ids()
+    rows = sess.execute(
+        select(Dataset.id, Dataset.relpath, FixityCheck.outcome, FixityCheck.detail, FixityCheck.checked_at)
+        .join(latest, latest.c.file_id == Dataset.file_id)
+        .join(FixityCheck, FixityCheck.id == latest.c.last_id)
+        .where(Dataset.record_id == record_id, FixityCheck.outcome != OK).order_by(Dataset.id)).all()
+    return [{"dataset": d, "relpath": rel, "outcome": outcome, "detail": detail, "checked_at": at.isoformat()}
+            for d, rel, outcome, detail, at in rows]
+
+
 def failure_count(db: Database) -> int:
     latest = _latest_ids()
     with db.session() as sess:

@@ -1,7 +1,8 @@
-"""Ops test helpers (re-exporting the builder's buildkit): a hub with built records, the CLI run in-process against any data dir and database."""
+"""Ops test helpers (re-exporting the builder's buildkit and the API tests' ApiServer): a hub with built records, the CLI run in-process against any data dir and database."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "builder"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+from apikit import ApiServer
 from buildkit import T0, add_sessions, add_store, touch
 
 from nexuslims_kernel.cli.main import main
@@ -61,3 +64,13 @@ def run_cli(monkeypatch, capsys, env: dict[str, str], *args: str) -> tuple[int, 
             reset_databases()
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@contextlib.contextmanager
+def api_server(settings, db):
+    """The real API on loopback for the block (tests/api's ApiServer)."""
+    server = ApiServer(settings, db)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -144,3 +144,30 @@ def test_history_keeps_failures_and_only_the_newest_pass(db, settings, tmp_path,
                                    .join(IndexedFile, IndexedFile.id == FixityCheck.file_id)).all())
     assert rows == [("run/img_0.tif", "mismatch"), ("run/img_0.tif", "mismatch"), ("run/img_0.tif", "ok"),
                     ("run/img_1.tif", "ok")]
+
+
+def test_the_record_shows_admins_its_failed_checks_and_no_one_else(db, settings, tmp_path, pool) -> None:
+    import httpx
+    from opskit import api_server
+
+    from nexuslims_kernel.db.api_tokens import create_api_token
+    from nexuslims_kernel.db.directory import add_person
+    from nexuslims_kernel.db.models import Record
+    from nexuslims_kernel.pages.record import summary_html
+
+    _sid, paths = built_hub(db, settings, tmp_path / "store", pool, n=2)
+    with db.session(write=True) as sess:
+        add_person(sess, "root", is_admin=True)
+        tokens = {who: create_api_token(sess, who, "test") for who in ("alice", "root")}
+        record_id = sess.scalar(select(Record.id))
+    _flip_one_byte(paths[1])
+    run_audit(db, settings, share=1.0)
+    with api_server(settings, db) as server:
+        seen = {who: httpx.get(f"{server.base}/records/{record_id}", headers={"Authorization": f"Bearer {token}"}).json()
+                for who, token in tokens.items()}
+    (failure,) = seen["root"]["fixity"]
+    assert (failure["relpath"], failure["outcome"], [failure["dataset"]]) == ("run/img_1.tif", "mismatch",
+                                                                              _datasets_of(db, "run/img_1.tif"))
+    assert "fixity" not in seen["alice"]  # the owner sees the record, not the audit
+    assert "fixity: run/img_1.tif is mismatch" in summary_html(seen["root"])
+    assert "fixity" not in summary_html(seen["alice"])

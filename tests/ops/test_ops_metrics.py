@@ -8,15 +8,11 @@ import json
 import os
 import sys
 import time
-from pathlib import Path
 
 import httpx
 import pytest
-from opskit import T0, add_sessions, add_store, built_hub, write_tiffs
+from opskit import T0, ApiServer, add_sessions, add_store, built_hub, write_tiffs
 from prometheus_client.parser import text_string_to_metric_families
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
-from apikit import ApiServer
 
 from nexuslims_kernel.db.api_tokens import create_api_token
 from nexuslims_kernel.ops.fixity import run_audit
