@@ -9,6 +9,7 @@ import re
 import secrets
 import socket
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import tornado.httpserver
@@ -23,6 +24,7 @@ from nexuslims_kernel.api.context import ApiContext
 from nexuslims_kernel.api.openapi import OpenApiHandler
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db import Database, get_database
+from nexuslims_kernel.ops.metrics import ApiMetrics, MetricsHandler
 
 ID = r"([0-9]{1,18})"
 NAME = r"([^/]{1,200})"
@@ -117,8 +119,12 @@ def db_threads(settings: Settings) -> int:
     return settings.api.threads or max(2, os.cpu_count() or 2)
 
 
-def make_app(settings: Settings | None = None, db: Database | None = None, hub_auth: Any = None) -> tornado.web.Application:
-    """The API application; ``hub_auth`` overrides the HubOAuth built from the hub's environment."""
+def make_app(settings: Settings | None = None, db: Database | None = None, hub_auth: Any = None,
+             metrics_dir: Path | None = None) -> tornado.web.Application:
+    """The API application; ``hub_auth`` overrides the HubOAuth built from the hub's environment.
+
+    ``metrics_dir``: request metrics shared by forked API processes (see ops.metrics.use_shared_dir).
+    """
     settings = settings or get_settings()
     db = db or get_database(settings.db_url)
     prefix = settings.api.base_path if settings.api.base_path.endswith("/") else settings.api.base_path + "/"
@@ -132,10 +138,17 @@ def make_app(settings: Settings | None = None, db: Database | None = None, hub_a
         auth = TokenAuth(db)
     cookie_secret = _cookie_secret(hub_auth) if settings.api.auth == "jupyterhub" else None
     ctx = ApiContext(settings=settings, db=db, auth=auth, executor=ThreadPoolExecutor(db_threads(settings), thread_name_prefix="nxhub-api"))
+    metrics = ApiMetrics(settings, db, handlers + [(rf"{prefix}metrics",)], prefix, multiprocess_dir=metrics_dir)
+    handlers.append((rf"{prefix}metrics", MetricsHandler, {"metrics": metrics, "token": settings.ops.metrics_token}))
+
+    def log_function(handler: tornado.web.RequestHandler) -> None:
+        log_request(handler)  # one line per request
+        metrics.observe(handler)
+
     return tornado.web.Application(
         handlers, nx=ctx, hub_auth=hub_auth, default_handler_class=NotFoundHandler, xheaders=False,
         cookie_secret=cookie_secret, compress_response=False, serve_traceback=False, debug=False,
-        log_function=log_request,  # one line per request
+        log_function=log_function,
     )
 
 

@@ -77,10 +77,18 @@ def load_visible_json(handler: BaseHandler, record_id: int) -> dict[str, Any]:
 
 
 class RecordHandler(BaseHandler):
-    """GET /records/{id}: summary, header, activities and datasets."""
+    """GET /records/{id}: summary, header, activities and datasets; for admins also failed fixity checks."""
 
     async def get(self, record_id: str) -> None:
-        self.send_json(await self.run(load_visible_json, self, int(record_id)))
+        self.send_json(await self.run(self._get, int(record_id)))
+
+    def _get(self, record_id: int) -> dict[str, Any]:
+        out = load_visible_json(self, record_id)
+        if self.principal.is_admin:
+            from nexuslims_kernel.ops.fixity import record_failures
+
+            out["fixity"] = self.ctx.db.read(lambda sess: record_failures(sess, record_id))
+        return out
 
 
 class DatasetHandler(BaseHandler):

@@ -125,6 +125,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 **_DATASET_CORE, "file_mtime": nullable({"type": "number"}), "unique_metadata": OBJ, "preview": nullable(STR),
                 "sha256": nullable(STR)}, ["id", "relpath"])},
         }, ["seq", "datasets"])},
+        "fixity": {"type": "array", "description": "admins only: datasets whose file failed its latest fixity check",
+                   "items": obj({"dataset": INT, "relpath": STR, "outcome": STR, "detail": STR, "checked_at": TIME},
+                                ["dataset", "relpath", "outcome", "checked_at"])},
     }, ["schema", "id", "pid", "title", "instrument", "access", "header", "activities"]),
     "Dataset": obj({**_DATASET_CORE, "record_id": INT, "has_preview": BOOL}, ["id", "record_id", "relpath", "metadata"]),
     "RecordOutline": obj({

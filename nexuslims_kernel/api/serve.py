@@ -15,18 +15,30 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from tornado.netutil import bind_sockets
 
 from nexuslims_kernel.api.app import make_app, make_server
 from nexuslims_kernel.config import Settings
 from nexuslims_kernel.db import Database
+from nexuslims_kernel.ops.metrics import reset_shared_dir, use_shared_dir
+
+
+def metrics_dir(settings: Settings) -> Path:
+    """Where forked API processes keep their request metrics (cleared when the service starts)."""
+    return settings.data_dir / "run" / "api-metrics"
 
 
 def _serve(settings: Settings, make_db: Callable[[], Database], sockets: list[socket.socket] | None, host: str, port: int,
            announce: Callable[[int], None]) -> None:
+    shared = None
+    if sockets is not None:  # a forked worker process
+        shared = metrics_dir(settings)
+        use_shared_dir(shared)
+
     async def main() -> None:
-        server, bound = make_server(make_app(settings, make_db()), sockets, host=host, port=port)
+        server, bound = make_server(make_app(settings, make_db(), metrics_dir=shared), sockets, host=host, port=port)
         announce(bound)
         await asyncio.Event().wait()
 
@@ -40,6 +52,7 @@ def serve(settings: Settings, make_db: Callable[[], Database], host: str, port: 
         _serve(settings, make_db, None, host, port, announce)
         return
     sockets = bind_sockets(port, address=host, reuse_port=False)
+    reset_shared_dir(metrics_dir(settings))
     children: set[int] = set()
     for _ in range(processes):
         pid = os.fork()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -32,14 +32,25 @@ from nexuslims_kernel.sessions.states import SessionStatus as S
 log = logging.getLogger(__name__)
 
 
+def ready_clause(now: dt.datetime | None = None) -> list[Any]:
+    """What makes a session buildable now: queued and past its ``not_before``."""
+    now = now or utcnow()
+    return [InstrumentSession.status == S.TO_BE_BUILT,
+            or_(InstrumentSession.not_before.is_(None), InstrumentSession.not_before <= now)]
+
+
+def queue_has_work(db: Database) -> bool:
+    with db.session() as sess:
+        return sess.execute(select(InstrumentSession.id).where(*ready_clause()).limit(1)).first() is not None
+
+
 def claim_next(db: Database, worker_id: str, session_id: int | None = None) -> int | None:
     """Claim the oldest buildable session (or ``session_id``) for ``worker_id``; None if there is none."""
     now = utcnow()
-    where = [InstrumentSession.status == S.TO_BE_BUILT]
     if session_id is None:  # the queue respects not_before; an explicit request does not
-        where.append(or_(InstrumentSession.not_before.is_(None), InstrumentSession.not_before <= now))
+        where = ready_clause(now)
     else:
-        where.append(InstrumentSession.id == session_id)
+        where = [InstrumentSession.status == S.TO_BE_BUILT, InstrumentSession.id == session_id]
     stmt = (
         select(InstrumentSession.id, InstrumentSession.attempts)
         .where(*where)

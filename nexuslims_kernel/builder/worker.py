@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from nexuslims_kernel.builder.pipeline import BuildResult, build_claimed, default_worker_id
-from nexuslims_kernel.builder.queue import claim_next, reclaim_stale
+from nexuslims_kernel.builder.queue import claim_next, queue_has_work, reclaim_stale
 from nexuslims_kernel.config import Settings, get_settings
 from nexuslims_kernel.db.engine import Database
 from nexuslims_kernel.sessions.review import sweep_unended
@@ -82,15 +82,21 @@ def run_worker(
     stop = stop_event or threading.Event()
     pool = LazyPool(settings)
     built = 0
+    idle_audit = _IdleAudit(db, settings)
+    paused = _DiskPause(settings)
     with _sigterm_sets(stop):
         try:
             while not stop.is_set():
                 reclaim_stale(db, settings, actor=worker_id)
                 sweep_unended(db, settings, actor=worker_id)
+                if paused.check():
+                    stop.wait(poll_s)
+                    continue
                 sid = claim_next(db, worker_id)
                 if sid is None:
                     if once:
                         break
+                    idle_audit(stop)
                     stop.wait(poll_s)
                     continue
                 if on_claim:
@@ -105,6 +111,53 @@ def run_worker(
         finally:
             pool.close()
     return built
+
+
+class _DiskPause:
+    """Is the disk too full to build? Logs once when builds pause and once when they resume."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings, self.reason = settings, None
+
+    def check(self) -> bool:
+        from nexuslims_kernel.ops.disk import low_disk
+
+        reason = low_disk(self.settings)
+        if bool(reason) != bool(self.reason):  # the free MB in the text moves; paused or not is what counts
+            if reason:
+                log.warning("%s; resuming by itself once space is freed", reason)
+            else:
+                log.warning("builds resumed: enough free disk space again")
+        self.reason = reason
+        return reason is not None
+
+
+class _IdleAudit:
+    """A share of the fixity audit while nothing is queued; it stops as soon as a session is.
+
+    Whether an audit is due is asked at most once a minute (it counts the archive).
+    """
+
+    EVERY_S = 60.0
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db, self.settings, self.next_at = db, settings, 0.0
+
+    def __call__(self, stop: threading.Event) -> None:
+        import time
+
+        from nexuslims_kernel.ops.fixity import run_if_due
+
+        if not self.settings.ops.fixity_interval_s or time.monotonic() < self.next_at:
+            return
+        self.next_at = time.monotonic() + self.EVERY_S
+        try:
+            report = run_if_due(self.db, self.settings, keep_going=lambda: not stop.is_set() and not queue_has_work(self.db))
+        except Exception:  # an audit must never stop the builds; the next idle turn tries again
+            log.exception("fixity audit failed")
+            return
+        if report is not None and report.failed:
+            log.warning("fixity audit: %d of %d file(s) failed, see 'nxhub fixity --failures'", len(report.failed), report.checked)
 
 
 def drain(db: Database, settings: Settings | None = None, worker_id: str | None = None,

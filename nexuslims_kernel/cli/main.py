@@ -44,6 +44,9 @@ COMMANDS: dict[str, str] = {
     "pages": "nexuslims_kernel.cli.pages_cmd:pages",
     "harvest": "nexuslims_kernel.cli.harvest_cmd:harvest",
     "cluster": "nexuslims_kernel.cli.cluster_cmd:cluster",
+    "backup": "nexuslims_kernel.cli.ops_cmd:backup",
+    "restore": "nexuslims_kernel.cli.ops_cmd:restore",
+    "fixity": "nexuslims_kernel.cli.ops_cmd:fixity",
 }
 
 HELP: dict[str, str] = {
@@ -69,6 +72,9 @@ HELP: dict[str, str] = {
     "pages": "Serve the Voilà pages (browse, record, instruments) for one person.",
     "harvest": "Harvest sessions and reservations from NEMO and iCalendar.",
     "cluster": "See and scale the hub on Kubernetes (pods, workers, build queue).",
+    "backup": "Back up the running hub (database, hub state, previews, records, secrets) with a manifest.",
+    "restore": "Restore a backup into an empty data dir, migrate it and check it.",
+    "fixity": "Re-hash stored files of built records against their recorded sha256.",
 }
 
 

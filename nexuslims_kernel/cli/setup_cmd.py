@@ -58,17 +58,21 @@ def init(ctx: click.Context, database_url: str | None) -> None:
 @click.pass_context
 def config(ctx: click.Context) -> None:
     """Show every setting with its current value and its environment variable."""
-    from nexuslims_kernel.config import settings_table
+    from nexuslims_kernel.config.settings import secret_settings, settings_table
 
     settings = settings_for(ctx)
     rows = []
+    secrets = {f"{s}.{n}" for s, n in secret_settings()}
     for key, env, default, doc in settings_table():
+        secret = key in secrets
         section, _, name = key.partition(".")
         value = getattr(getattr(settings, section), name) if name else getattr(settings, key)
         if key == "database_url":
             from nexuslims_kernel.db import safe_url
 
             value = safe_url(settings.db_url)
+        elif secret and value:
+            value = "***"
         rows.append({"setting": key, "value": value, "env": env, "default": default, "description": doc})
     emit(ctx, rows, ["setting", "value", "env", "description"])
 

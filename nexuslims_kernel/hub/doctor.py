@@ -186,12 +186,50 @@ def check_services(settings: Settings, running: bool) -> list[Check]:
     return out
 
 
+def check_fixity(db) -> list[Check]:
+    from nexuslims_kernel.ops.fixity import failures
+
+    try:
+        failed = failures(db)
+    except Exception as exc:  # an older schema: the schema check already says what to do
+        return [Check("fixity", False, f"cannot read fixity checks: {str(exc)[:120]}", "nxhub db upgrade")]
+    if not failed:
+        return [Check("fixity", True, "no stored file failed its last fixity check")]
+    first = failed[0]
+    return [Check("fixity", False, f"{len(failed)} stored file(s) failed their last check, e.g. {first.instrument}:"
+                  f"{first.relpath} ({first.outcome}, record {', '.join(map(str, first.record))})",
+                  "restore those files from the facility's copy, then: nxhub fixity --all; list them: nxhub fixity --failures")]
+
+
+def check_disk(settings: Settings) -> list[Check]:
+    path = settings.data_dir
+    if not path.is_dir():
+        return []
+    usage = shutil.disk_usage(path)
+    share = usage.free / usage.total if usage.total else 1.0
+    ok = share >= settings.ops.disk_warn_share
+    return [Check("disk", ok, f"{usage.free / 1e9:.1f} GB free ({share:.0%}) on the data dir's disk",
+                  "" if ok else f"free space on {path}'s disk or move previews_dir elsewhere (warns below "
+                                f"{settings.ops.disk_warn_share:.0%}, ops.disk_warn_share)")]
+
+
+def offline_checks(settings: Settings) -> list[Check]:
+    """The checks that need no running hub (after a restore): data dir, disk, schema, stores, fixity."""
+    schema, db = check_schema(settings)
+    checks = check_data_dir(settings) + check_disk(settings) + schema
+    if db is not None and schema[0].ok:
+        checks += check_stores(db) + check_fixity(db)
+    return checks
+
+
 def run_checks(settings: Settings) -> list[Check]:
     running = hub_running(settings)
     schema, db = check_schema(settings)
     steps: list[Callable[[], list[Check]]] = [
         lambda: check_ports(settings, running), check_proxy_binary, check_node, lambda: check_data_dir(settings),
-        lambda: schema, lambda: check_stores(db) if db is not None else [],
-        lambda: check_isolation(settings, db) if db is not None else [], lambda: check_services(settings, running),
+        lambda: check_disk(settings), lambda: schema, lambda: check_stores(db) if db is not None else [],
+        lambda: check_fixity(db) if db is not None and schema[0].ok else [],
+        lambda: check_isolation(settings, db) if db is not None and schema[0].ok else [],
+        lambda: check_services(settings, running),
     ]
     return [check for step in steps for check in step()]

@@ -22,6 +22,7 @@ from nexuslims_kernel.pages.serve import VOILA_FLAGS, jupyter_path_with_template
 API_SERVICE = "nxhub-api"
 PUBLIC_SERVICE = "nxhub-public"
 CULLER = "idle-culler"
+METRICS_SERVICE = "nxhub-prometheus"  # Prometheus, scraping JupyterHub's own /hub/metrics with ops.metrics_token
 PAGES_DIR = "nxhub-pages"  # inside each user's home, refreshed from voila_apps/ at every spawn
 # Pages the hub's home page links to (file names in voila_apps/); "My sessions" is Browse filtered by owner.
 PAGES = {"browse": "browse.ipynb", "record": "record.ipynb"}
@@ -125,6 +126,9 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, d
     admin_service, admin_role = service_and_role(state_dir)
     c.JupyterHub.load_roles = [*roles(), admin_role]
     c.JupyterHub.services.append(admin_service)
+    if settings.ops.metrics_token:  # one bearer token for both /hub/metrics and the API's /metrics
+        c.JupyterHub.services.append({"name": METRICS_SERVICE, "api_token": settings.ops.metrics_token})
+        c.JupyterHub.load_roles.append({"name": METRICS_SERVICE, "services": [METRICS_SERVICE], "scopes": ["read:metrics"]})
     c.JupyterHub.services.append({
         "name": CULLER,
         "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={idle}", "--cull-every=300"],

@@ -34,6 +34,8 @@ def summary_html(rec: dict[str, Any]) -> str:
             ("Datasets", f"{rec.get('n_datasets', 0):,} in {len(rec.get('activities') or [])} activities"),
             ("Embargo until", when(acc.get("embargo_until"))), ("Built", when(rec.get("built_at"))), ("Record", f"nxhub-record-{rec['id']}")]
     warnings = "".join(f'<div class="nx-error">⚠ {esc(w)}</div>' for w in rec.get("warnings") or [])
+    warnings += "".join(f'<div class="nx-error">⚠ fixity: {esc(f["relpath"])} is {esc(f["outcome"])} '  # admins only
+                        f'(checked {esc(when(f["checked_at"]))})</div>' for f in rec.get("fixity") or [])
     return (f'<div class="nx-h1">{esc(rec.get("title"))}</div>'
             f'<div class="nx-sub">{badge}<span class="nx-badge">{esc(inst.get("name"))}</span>{esc(where)} · '
             f'{esc(span(rec.get("start"), rec.get("end"), tz))}</div>{kv_table(rows)}{warnings}')

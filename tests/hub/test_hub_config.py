@@ -146,3 +146,14 @@ def test_identity_provider_claims_are_hints_and_odd_names_are_refused(db: Databa
         assert (person.display_name, person.email) == ("O. User", None)
     with pytest.raises(NotAPerson, match="cannot be an nxhub user name"):
         link_person(db, "has space", create=True)
+
+
+def test_a_metrics_token_lets_prometheus_read_the_hubs_own_metrics(settings, db: Database) -> None:
+    assert "nxhub-prometheus" not in {s["name"] for s in load(settings).JupyterHub.services}
+    token = "a-metrics-token-of-some-length"
+    set_settings(dataclasses.replace(settings, ops=dataclasses.replace(settings.ops, metrics_token=token)))
+    config = PyFileConfigLoader(HUB_CONFIG.name, path=str(HUB_CONFIG.parent)).load_config()
+    services = {s["name"]: s for s in config.JupyterHub.services}
+    assert services["nxhub-prometheus"]["api_token"] == token and "command" not in services["nxhub-prometheus"]
+    role = next(r for r in config.JupyterHub.load_roles if r["name"] == "nxhub-prometheus")
+    assert role == {"name": "nxhub-prometheus", "services": ["nxhub-prometheus"], "scopes": ["read:metrics"]}

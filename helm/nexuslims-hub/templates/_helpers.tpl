@@ -188,3 +188,8 @@ spec:
       volumes:
         {{- include "nxhub.volumes" $root | nindent 8 }}
 {{- end }}
+
+{{- /* The Secret holding the metrics bearer token (key metrics-token): given, or this chart's. */}}
+{{- define "nxhub.metricsSecretName" -}}
+{{- .Values.metrics.existingSecret | default (include "nxhub.resource" (list . "metrics")) -}}
+{{- end }}

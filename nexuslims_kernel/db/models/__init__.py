@@ -4,6 +4,7 @@ from nexuslims_kernel.db.base import Base
 from nexuslims_kernel.db.models.api_tokens import ApiToken
 from nexuslims_kernel.db.models.calendars import HarvestState, Reservation
 from nexuslims_kernel.db.models.files import ExtractionCache, IndexedDir, IndexedFile
+from nexuslims_kernel.db.models.fixity import FixityCheck
 from nexuslims_kernel.db.models.instruments import Instrument
 from nexuslims_kernel.db.models.meta import FacilityMeta
 from nexuslims_kernel.db.models.people import Group, Person, Project, memberships
@@ -17,6 +18,7 @@ __all__ = [
     "Dataset",
     "ExtractionCache",
     "FacilityMeta",
+    "FixityCheck",
     "Group",
     "HarvestState",
     "IndexedDir",
