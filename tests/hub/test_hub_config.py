@@ -78,7 +78,11 @@ def test_users_servers_hold_only_their_own_token_and_reach_the_api(settings, db:
     roles = {r["name"]: r for r in cfg.JupyterHub.load_roles}
     assert set(roles["server"]["scopes"]) == {"users:activity!user", "access:servers!server", "access:services!service=nxhub-api"}
     assert roles["idle-culler"]["services"] == ["idle-culler"]
-    assert {s["name"] for s in cfg.JupyterHub.services} == {"nxhub-api", "idle-culler"}
+    assert {s["name"] for s in cfg.JupyterHub.services} == {"nxhub-api", "idle-culler", "nxhub-admin"}
+    # nxhub users remove's service may manage users and servers, nothing else; its token is the hub's alone
+    assert set(roles["nxhub-admin"]["scopes"]) == {"admin:users", "admin:servers"}
+    token_file = settings.data_dir / "hub" / "admin-token"
+    assert oct(token_file.stat().st_mode & 0o777) == "0o600"
     env = cfg.Spawner.environment
     assert env["NXHUB_API_URL"].endswith(f":{settings.hub.service_port}/services/nxhub-api/api/v1")
     assert not any("DATABASE" in key or key == "NXHUB_DATA_DIR" for key in env)
