@@ -128,3 +128,24 @@ def test_bucket_session_builds_and_downloads(db, settings, s3, bucket: str, corp
         with server.client(carol) as http:  # ACL as for a folder: another person's private record is not found
             assert http.get(f"/datasets/{ds}/file").status_code == 404
         assert httpx.get(f"{server.base}/datasets/{ds}/file").status_code in (401, 404)
+
+
+def test_object_changed_after_indexing_is_retried_not_built_stale(db, settings, s3, bucket: str, corpus_dir: Path,
+                                                                    pool) -> None:
+    from nexuslims_kernel.files import scan
+
+    dm3 = (corpus_dir / CORPUS[0]).read_bytes()
+    s3.fs().pipe(f"{bucket}/titan/day/a.dm3", dm3)
+    sid = _session_over_now(db, f"s3://{bucket}/titan")
+    scan(db, "titan", settings)
+    s3.fs().pipe(f"{bucket}/titan/day/a.dm3", (corpus_dir / CORPUS[1]).read_bytes())  # rewritten after the scan
+    first = build_session(db, sid, settings, pool=pool, rescan=False)
+    assert first.status == "TO_BE_BUILT" and "changed" in first.error and "since it was indexed" in first.error
+    assert not list((settings.store_cache_path / "blobs").glob("*/*"))  # nothing stale kept
+    again = build_session(db, sid, settings, pool=pool)  # the retry re-scans first and reads the new object
+    assert again.status == "COMPLETED", again.error
+    with db.session() as sess:
+        record = load_record(sess, again.record_id)
+        assert {d.file_size for d in record.datasets} == {len((corpus_dir / CORPUS[1]).read_bytes())}
+        row = sess.scalar(select(IndexedFile).where(IndexedFile.relpath == "day/a.dm3"))
+        assert row.sha256 == hashlib.sha256((corpus_dir / CORPUS[1]).read_bytes()).hexdigest()
