@@ -58,7 +58,7 @@ HELP: dict[str, str] = {
     "projects": "Add and list projects.",
     "sessions": "List and inspect instrument sessions.",
     "extract": "Extract metadata and thumbnails from EM files.",
-    "export": "Export a record as Nexus XML, JSON or an RO-Crate zip.",
+    "export": "Export a record as Nexus XML, JSON, an RO-Crate zip or an .eln archive.",
     "records": "List, search and show built records (the API's filters).",
     "demo": "Create a small demo facility with sessions, files and records.",
     "build": "Build records of queued sessions now, with progress and a summary.",
