@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "pages": "nexuslims_kernel.cli.pages_cmd:pages",
     "harvest": "nexuslims_kernel.cli.harvest_cmd:harvest",
     "cluster": "nexuslims_kernel.cli.cluster_cmd:cluster",
+    "import": "nexuslims_kernel.cli.import_cmd:import_",
 }
 
 HELP: dict[str, str] = {
@@ -69,6 +70,7 @@ HELP: dict[str, str] = {
     "pages": "Serve the Voilà pages (browse, record, instruments) for one person.",
     "harvest": "Harvest sessions and reservations from NEMO and iCalendar.",
     "cluster": "See and scale the hub on Kubernetes (pods, workers, build queue).",
+    "import": "Move in from NexusLIMS: its instruments and sessions, idempotently.",
 }
 
 
