@@ -15,14 +15,14 @@ def import_() -> None:
 
 
 def _print_report(report) -> None:
-    verb = "would be" if report.dry_run else "were"
+    verb = "would be" if report.dry_run else "was"
     version = f" ({report.version})" if report.version else ""
     click.echo(f"NexusLIMS {report.layout}{version} database {report.path}" + (" — dry run, nothing written" if report.dry_run else ""))
     for what, counts in (("instruments", report.instruments), ("sessions", report.sessions)):
         parts = ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "none"
         click.echo(f"  {what}: {parts}")
     if report.skipped:
-        click.echo(f"not imported ({len(report.skipped)}; nothing of them {verb} written):")
+        click.echo(f"not imported ({len(report.skipped)}; nothing of these {verb} written):")
         for item in report.skipped:
             click.echo(f"  {item['item']}: {item['reason']}")
     for item in report.notes:
