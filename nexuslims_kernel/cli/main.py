@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "harvest": "nexuslims_kernel.cli.harvest_cmd:harvest",
     "cluster": "nexuslims_kernel.cli.cluster_cmd:cluster",
     "import": "nexuslims_kernel.cli.import_cmd:import_",
+    "publish": "nexuslims_kernel.cli.publish_cmd:publish",
 }
 
 HELP: dict[str, str] = {
@@ -71,6 +72,7 @@ HELP: dict[str, str] = {
     "harvest": "Harvest sessions and reservations from NEMO and iCalendar.",
     "cluster": "See and scale the hub on Kubernetes (pods, workers, build queue).",
     "import": "Move in from NexusLIMS: its instruments and sessions, idempotently.",
+    "publish": "Hand a record on to CDCS (idempotent by record id, with retries).",
 }
 
 

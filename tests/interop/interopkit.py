@@ -15,7 +15,8 @@ FILES = {"2026/03/act0/img_0.tif": b"TIFF-ish bytes 0" * 50, "2026/03/act0/img_1
          "2026/03/act1/spectrum.msa": b"#FORMAT : EMSA/MAS Spectral Data File\n" * 20}
 
 
-def record_with_files(db_url: str, store: Path, previews: Path, title: str = "Grain boundaries in FePt") -> int:
+def record_with_files(db_url: str, store: Path, previews: Path, title: str = "Grain boundaries in FePt",
+                      instrument: str = "Titan-TEM", user: str = "alice") -> int:
     """One instrument whose store holds :data:`FILES`, one session and its record of two activities; the record id."""
     db = Database(db_url)
     upgrade(db)
@@ -24,8 +25,8 @@ def record_with_files(db_url: str, store: Path, previews: Path, title: str = "Gr
         (store / rel).write_bytes(body)
     try:
         with db.session(write=True) as sess:
-            inst = Instrument(name="Titan-TEM", display_name="FEI Titan", location="Bldg 1", filestore_root=str(store))
-            alice = Person(username="alice", display_name="Alice Ångström")
+            inst = Instrument(name=instrument, display_name="FEI Titan", location="Bldg 1", filestore_root=str(store))
+            alice = Person(username=user, display_name="Alice Ångström")
             session = InstrumentSession(instrument=inst, person=alice, start=T0, end=T0 + dt.timedelta(hours=2),
                                         source="manual", status="BUILDING", reservation={"title": title})
             sess.add_all([inst, alice, session])
