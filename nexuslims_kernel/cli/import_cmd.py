@@ -18,7 +18,9 @@ def _print_report(report) -> None:
     verb = "would be" if report.dry_run else "was"
     version = f" ({report.version})" if report.version else ""
     click.echo(f"NexusLIMS {report.layout}{version} database {report.path}" + (" — dry run, nothing written" if report.dry_run else ""))
-    for what, counts in (("instruments", report.instruments), ("sessions", report.sessions)):
+    for what, counts in (("instruments", report.instruments), ("sessions", report.sessions), ("records", report.records)):
+        if what == "records" and not counts:
+            continue
         parts = ", ".join(f"{n} {action}" for action, n in sorted(counts.items())) or "none"
         click.echo(f"  {what}: {parts}")
     if report.skipped:
@@ -34,9 +36,11 @@ def _print_report(report) -> None:
               help="The NexusLIMS SQLite database (NX_DB_PATH / nexusLIMS_db_path); opened read-only.")
 @click.option("--data-root", type=click.Path(file_okay=False, path_type=Path),
               help="NexusLIMS's NX_INSTRUMENT_DATA_PATH (mmfnexus_path): instruments' filestore_path lie under it.")
+@click.option("--records", type=click.Path(file_okay=False, path_type=Path),
+              help="A folder of NexusLIMS record XML (validated against the XSD) to become these sessions' records.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.pass_context
-def nexuslims(ctx: click.Context, source: Path, data_root: Path | None, dry_run: bool) -> None:
+def nexuslims(ctx: click.Context, source: Path, data_root: Path | None, records: Path | None, dry_run: bool) -> None:
     """Import a NexusLIMS (1.x or 2.x) database's instruments and sessions; running it again changes nothing."""
     from nexuslims_kernel.interop.nexuslims_import import import_nexuslims
     from nexuslims_kernel.interop.nexuslims_source import read_source
@@ -44,7 +48,7 @@ def nexuslims(ctx: click.Context, source: Path, data_root: Path | None, dry_run:
     read_source(source)  # a file that is not NexusLIMS fails here, in one line, before the hub's DB is opened
     db = database_for(ctx)
     if wants_json(ctx):
-        report = import_nexuslims(db, source, data_root=data_root, dry_run=dry_run)
+        report = import_nexuslims(db, source, data_root=data_root, records=records, dry_run=dry_run)
         dump_json(report.as_dict())
     else:
         from rich.console import Console
@@ -56,5 +60,6 @@ def nexuslims(ctx: click.Context, source: Path, data_root: Path | None, dry_run:
             def progress(stage: str, done: int, total: int) -> None:
                 bar.update(task, description=f"importing {stage}", completed=done, total=total)
 
-            report = import_nexuslims(db, source, data_root=data_root, dry_run=dry_run, progress=progress)
+            report = import_nexuslims(db, source, data_root=data_root, records=records, dry_run=dry_run,
+                                      progress=progress)
         _print_report(report)

@@ -74,12 +74,13 @@ class ImportReport:
     dry_run: bool
     instruments: Counter = dataclasses.field(default_factory=Counter)
     sessions: Counter = dataclasses.field(default_factory=Counter)
+    records: Counter = dataclasses.field(default_factory=Counter)
     skipped: list[dict[str, str]] = dataclasses.field(default_factory=list)
     notes: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": self.path, "layout": self.layout, "version": self.version, "dry_run": self.dry_run,
-                "instruments": dict(self.instruments), "sessions": dict(self.sessions),
+                "instruments": dict(self.instruments), "sessions": dict(self.sessions), "records": dict(self.records),
                 "skipped": self.skipped, "notes": self.notes}
 
 
@@ -253,9 +254,10 @@ def _each(db: Any, dry_run: bool, fn: Callable[[Session], str]) -> str:
     return result
 
 
-def import_nexuslims(db: Any, path: Path | str, *, data_root: Path | str | None = None, dry_run: bool = False,
-                     progress: Progress | None = None) -> ImportReport:
-    """Import the NexusLIMS database at ``path``; the report counts created/updated/unchanged/skipped."""
+def import_nexuslims(db: Any, path: Path | str, *, data_root: Path | str | None = None, records: Path | str | None = None,
+                     dry_run: bool = False, progress: Progress | None = None) -> ImportReport:
+    """Import the NexusLIMS database at ``path`` (and the record XML under ``records``); the report counts
+    created/updated/unchanged/skipped."""
     source: NexusLimsSource = read_source(path)
     report = ImportReport(str(path), source.layout, source.version, dry_run)
     root = Path(data_root).expanduser().resolve() if data_root else None
@@ -289,6 +291,10 @@ def import_nexuslims(db: Any, path: Path | str, *, data_root: Path | str | None 
         done += 1
         if progress:
             progress("sessions", done, total)
+    if records is not None:
+        from nexuslims_kernel.interop.nexuslims_records import import_records
+
+        import_records(db, Path(records), each=lambda fn: _each(db, dry_run, fn), report=report, progress=progress)
     return report
 
 
