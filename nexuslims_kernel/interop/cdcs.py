@@ -14,21 +14,12 @@ was lost is adopted, never duplicated.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import time
-from collections.abc import Callable
 from typing import Any
 
-from nexuslims_kernel.db.models import FacilityMeta
-from nexuslims_kernel.errors import InvalidInputError, NotFoundError, NxhubError
+from nexuslims_kernel.errors import InvalidInputError
+from nexuslims_kernel.interop.rest import PublishError, RestClient, meta_key, remember, remembered
 
-RETRY_STATUS = {429, 500, 502, 503, 504}
-
-
-class CdcsError(NxhubError):
-    """CDCS refused or could not be reached (after the retries)."""
-
-    exit_code = 69  # EX_UNAVAILABLE
+CdcsError = PublishError
 
 
 @dataclasses.dataclass
@@ -43,61 +34,13 @@ class Published:
         return dataclasses.asdict(self)
 
 
-def _meta_key(base: str) -> str:
-    return "publish:cdcs:" + hashlib.sha256(base.encode()).hexdigest()[:24]
-
-
-class CdcsClient:
+class CdcsClient(RestClient):
     """The few CDCS REST calls a publish needs, each retried on transient failures."""
 
-    def __init__(self, base_url: str, token: str, *, retries: int = 4, backoff_s: float = 0.5,
-                 timeout_s: float = 30.0, sleep: Callable[[float], None] = time.sleep) -> None:
-        import httpx
-
-        if not base_url.startswith(("http://", "https://")):
-            raise InvalidInputError(f"CDCS URL {base_url!r} must start with http:// or https://")
+    def __init__(self, base_url: str, token: str, **kwargs: Any) -> None:
         if not token:
             raise InvalidInputError("no CDCS token: set NXHUB_CDCS_TOKEN (or NexusLIMS's NX_CDCS_TOKEN) in the environment")
-        self.base = base_url.rstrip("/") + "/"
-        self.retries, self.backoff_s, self.sleep = retries, backoff_s, sleep
-        self.attempts = 0
-        self._http = httpx.Client(base_url=self.base, timeout=timeout_s, headers={"Authorization": f"Token {token}"})
-
-    def close(self) -> None:
-        self._http.close()
-
-    def _once(self, method: str, path: str, **kwargs: Any) -> Any:
-        import httpx
-
-        self.attempts += 1
-        try:
-            return self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            return exc
-
-    def request(self, method: str, path: str, *, before_retry: Callable[[], Any] | None = None, **kwargs: Any) -> Any:
-        """The response of the first attempt that is not transient; CdcsError when all were."""
-        last: Any = None
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self.sleep(self.backoff_s * 2 ** (attempt - 1))
-                if before_retry is not None:
-                    found = before_retry()
-                    if found is not None:
-                        return found
-            last = self._once(method, path, **kwargs)
-            if not isinstance(last, Exception) and last.status_code not in RETRY_STATUS:
-                if last.status_code in (401, 403):
-                    raise CdcsError(f"CDCS at {self.base} refused the token ({last.status_code})")
-                return last
-        why = f"{type(last).__name__}: {last}" if isinstance(last, Exception) else f"HTTP {last.status_code}"
-        raise CdcsError(f"CDCS at {self.base} failed {self.retries + 1} times ({method} {path}: {why})")
-
-    def json(self, method: str, path: str, expect: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
-        resp = self.request(method, path, **kwargs)
-        if resp.status_code not in expect:
-            raise CdcsError(f"CDCS {method} {path} answered {resp.status_code}: {resp.text[:300]}")
-        return resp.json()
+        super().__init__("CDCS", base_url, {"Authorization": f"Token {token}"}, **kwargs)
 
     def template_id(self, title: str) -> str:
         managers = self.json("GET", "rest/template-version-manager/global/")
@@ -115,7 +58,7 @@ class CdcsClient:
 
     def find(self, title: str, xml: str) -> str | None:
         """The id of a document with exactly this title and XML (a create whose answer was lost), if any."""
-        resp = self._once("GET", "rest/data/", params={"title": title})
+        resp = self.once("GET", "rest/data/", params={"title": title})
         if isinstance(resp, Exception) or resp.status_code != 200:
             return None
         for doc in resp.json():
@@ -136,8 +79,7 @@ def publish_cdcs(db: Any, record_id: int, client: CdcsClient, *, template: str, 
     """Create or update the CDCS document of record ``record_id``; remembers which document it is."""
     with db.session() as sess:
         title, xml = _record_xml(sess, record_id)
-        meta = sess.get(FacilityMeta, _meta_key(client.base))
-        known = ((meta.value if meta else {}) or {}).get("records", {}).get(str(record_id))
+    known = remembered(db, meta_key("cdcs", client.base), record_id)
     template_id = client.template_id(template)
     body = {"template": template_id, "title": title, "xml_content": xml}
     cdcs_id, action = None, "created"
@@ -163,26 +105,5 @@ def publish_cdcs(db: Any, record_id: int, client: CdcsClient, *, template: str, 
         ws = client.workspace_id(workspace)
         client.json("PATCH", f"rest/data/{cdcs_id}/assign/{ws}/")
     url = f"{client.base}data?id={cdcs_id}"
-    _remember(db, client.base, record_id, cdcs_id, url)
+    remember(db, meta_key("cdcs", client.base), client.base, record_id, {"id": cdcs_id, "url": url})
     return Published(record_id, cdcs_id, url, action, client.attempts)
-
-
-def _remember(db: Any, base: str, record_id: int, cdcs_id: str, url: str) -> None:
-    with db.session(write=True) as sess:
-        key = _meta_key(base)
-        meta = sess.get(FacilityMeta, key)
-        if meta is None:
-            meta = FacilityMeta(key=key, value={"url": base, "records": {}})
-            sess.add(meta)
-        value = dict(meta.value or {})
-        value["records"] = {**(value.get("records") or {}), str(record_id): {"id": cdcs_id, "url": url}}
-        meta.value = value  # a new dict, so the JSON column is written
-
-
-def published(db: Any, base: str) -> dict[str, Any]:
-    """record id -> its CDCS document for the CDCS at ``base`` (what earlier publishes remembered)."""
-    with db.session() as sess:
-        meta = sess.get(FacilityMeta, _meta_key(base.rstrip("/") + "/"))
-        if meta is None:
-            raise NotFoundError(f"nothing was published to {base} yet")
-        return dict((meta.value or {}).get("records") or {})
