@@ -72,7 +72,7 @@ HELP: dict[str, str] = {
     "harvest": "Harvest sessions and reservations from NEMO and iCalendar.",
     "cluster": "See and scale the hub on Kubernetes (pods, workers, build queue).",
     "import": "Move in from NexusLIMS: its instruments and sessions, idempotently.",
-    "publish": "Hand a record on to CDCS (idempotent by record id, with retries).",
+    "publish": "Hand a record on to CDCS or eLabFTW (idempotent by record id, with retries).",
 }
 
 
