@@ -16,6 +16,7 @@ import urllib3
 from interopkit import FILES, record_with_files
 from rocrate.rocrate import ROCrate
 from rocrate_validator import models, services
+from sqlalchemy import select
 
 # This machine has no internet: the validator's fetch of the RO-Crate JSON-LD context is answered from the copy
 # the rocrate library ships (a stand-in for w3id.org; every other URL fails as offline).
@@ -97,3 +98,36 @@ def test_eln_to_a_terminal_or_a_missing_record_is_one_line(db_url, env_for_cli, 
     missing = _export(env_for_cli, "999", "--format", "eln", "-o", str(tmp_path / "x.eln"))
     assert missing.returncode == 4 and missing.stderr.decode().strip() == "nxhub: error: record 999 does not exist"
     assert not (tmp_path / "x.eln").exists()
+
+
+def test_every_demo_record_exports_as_a_valid_eln(db_url, env_for_cli, tmp_path, context_cache):
+    from nexuslims_kernel.db import Database
+    from nexuslims_kernel.db.models import Record
+    from nexuslims_kernel.interop.eln import write_eln
+    from nexuslims_kernel.records import load_record
+
+    demo = subprocess.run([sys.executable, "-m", "nexuslims_kernel.cli.main", "--json", "demo"], env=env_for_cli,
+                          capture_output=True, timeout=600)
+    assert demo.returncode == 0, demo.stderr.decode()[-2000:]
+    db = Database(db_url)
+    try:
+        with db.session() as sess:
+            ids = list(sess.scalars(select(Record.id).order_by(Record.id)))
+            assert len(ids) == 8
+            for rid in ids:
+                record = load_record(sess, rid)
+                out = tmp_path / f"record-{rid}.eln"
+                with out.open("wb") as fh:
+                    write_eln(record, fh, previews_root=tmp_path / "data" / "previews",
+                              store_root=record.instrument.filestore_root)
+                with zipfile.ZipFile(out) as zf:
+                    names = zf.namelist()
+                    assert {n.split("/", 1)[0] for n in names} == {f"record-{rid}"}
+                    zf.extractall(tmp_path / f"x{rid}")
+                store = Path(record.instrument.filestore_root)
+                for ds in record.datasets:  # every file of the record goes with it, and the thumbnails
+                    assert not (store / ds.relpath).is_file() or any(n.endswith(f"/data/{ds.relpath}") for n in names)
+                assert any("/previews/" in n for n in names) or not any(ds.preview_path for ds in record.datasets)
+                assert _validate(tmp_path / f"x{rid}" / f"record-{rid}", context_cache) == [], rid
+    finally:
+        db.dispose()
