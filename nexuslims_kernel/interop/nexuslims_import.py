@@ -189,6 +189,8 @@ def _status(src: SourceSession, end: Any, abandoned_by: Any) -> tuple[SessionSta
 def _upsert_session(sess: Session, src: SourceSession, inst: Instrument, abandoned_by: Any, report: ImportReport) -> str:
     start, end = _span(src, inst.timezone)
     status, reason = _status(src, end, abandoned_by)
+    if status == S.TO_BE_BUILT and not inst.filestore_root:  # a worker would only fail on it: wait for the store
+        status, reason = S.NEEDS_REVIEW, "queued in NexusLIMS; its instrument has no file store here yet (--data-root)"
     fingerprint = hashlib.sha256(json.dumps(
         [inst.id, start.isoformat(), end and end.isoformat(), _username(src), src.status, str(status)]).encode()).hexdigest()[:32]
     s = sess.scalar(select(InstrumentSession).where(InstrumentSession.source == SOURCE,

@@ -135,12 +135,15 @@ def test_db_in_the_1x_layout_made_from_the_published_schema_imports_with_local_t
     snap = _snapshot(db_url)
     assert snap["sessions"] == {  # New York local time (EST in March, EDT in July) -> UTC
         "6b9e0c1e-0000-4000-8000-000000000001": ("FEI-Helios-DB-636663", "2021-03-01T15:00", "2021-03-01T17:15", "jat", "COMPLETED"),
-        "6b9e0c1e-0000-4000-8000-000000000002": ("FEI-Helios-DB-636663", "2021-07-01T13:00", "2021-07-01T14:00", None, "TO_BE_BUILT"),
+        "6b9e0c1e-0000-4000-8000-000000000002": ("FEI-Helios-DB-636663", "2021-07-01T13:00", "2021-07-01T14:00", None, "NEEDS_REVIEW"),  # no store: not queued
     }
     assert snap["instruments"]["FEI-Helios-DB-636663"][:4] == ("FEI Helios Dual Beam", "Bldg 217 / E123", "America/New_York", None)
     again = _import(env_for_cli, "--db", str(source))
     assert again["instruments"] == {"unchanged": 1} and again["sessions"] == {"unchanged": 2, "skipped": 3}
     assert _snapshot(db_url) == snap
+    with_store = _import(env_for_cli, "--db", str(source), "--data-root", str(tmp_path / "mmfnexus"))  # the store is known now
+    assert with_store["instruments"] == {"updated": 1} and with_store["sessions"] == {"updated": 1, "unchanged": 1, "skipped": 3}
+    assert _snapshot(db_url)["sessions"]["6b9e0c1e-0000-4000-8000-000000000002"][-1] == "TO_BE_BUILT"  # queued at last
 
 
 def test_a_file_that_is_not_a_nexuslims_db_is_one_line_saying_what_was_expected(db_url, env_for_cli, tmp_path):
