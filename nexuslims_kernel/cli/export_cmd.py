@@ -1,4 +1,4 @@
-"""``nxhub export RECORD_ID --format xml|json|rocrate [-o FILE]``: one record out, as a file or to stdout."""
+"""``nxhub export RECORD_ID --format xml|json|rocrate|eln [-o FILE]``: one record out, as a file or to stdout."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from nexuslims_kernel.errors import InvalidInputError
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(["xml", "json", "rocrate"]),
+    type=click.Choice(["xml", "json", "rocrate", "eln"]),
     default="xml",
     show_default=True,
     help="Export format.",
@@ -25,12 +25,12 @@ from nexuslims_kernel.errors import InvalidInputError
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here instead of stdout (required for rocrate on a terminal).",
+    help="Write here instead of stdout (required for rocrate and eln on a terminal).",
 )
-@click.option("--include-data", is_flag=True, help="rocrate: also put the record's data files in the zip.")
+@click.option("--include-data", is_flag=True, help="rocrate: also put the record's data files in the zip (eln always does).")
 @click.pass_context
 def export(ctx: click.Context, record_id: int, fmt: str, output: Path | None, include_data: bool) -> None:
-    """Export one record as Nexus Experiment XML, JSON or an RO-Crate zip."""
+    """Export one record as Nexus Experiment XML, JSON, an RO-Crate zip or an .eln archive (with its files)."""
     from nexuslims_kernel.records import get_exporter, load_record
 
     spec = get_exporter(fmt)
@@ -39,12 +39,13 @@ def export(ctx: click.Context, record_id: int, fmt: str, output: Path | None, in
     with db.session() as sess:
         record = load_record(sess, record_id)
     stdout = real_stdout()  # the document itself, even under 'nxhub --json'
-    if output is None and fmt == "rocrate" and stdout.isatty():
-        raise InvalidInputError("an RO-Crate is a zip file: give -o FILE (or redirect stdout)")
+    if output is None and fmt in ("rocrate", "eln") and stdout.isatty():
+        raise InvalidInputError(f"an {spec.name} export is a zip file: give -o FILE (or redirect stdout)")
     options = {
         "previews_root": settings.previews_path,
         "include_data": include_data,
-        "store_root": record.instrument.filestore_root,
+        # .eln hands the record to an ELN, so its files go with it (rocrate only on request).
+        "store_root": record.instrument.filestore_root if include_data or fmt == "eln" else None,
     }
     if output is None:
         spec.write(record, stdout.buffer, **options)

@@ -47,6 +47,8 @@ COMMANDS: dict[str, str] = {
     "backup": "nexuslims_kernel.cli.ops_cmd:backup",
     "restore": "nexuslims_kernel.cli.ops_cmd:restore",
     "fixity": "nexuslims_kernel.cli.ops_cmd:fixity",
+    "import": "nexuslims_kernel.cli.import_cmd:import_",
+    "publish": "nexuslims_kernel.cli.publish_cmd:publish",
 }
 
 HELP: dict[str, str] = {
@@ -61,7 +63,7 @@ HELP: dict[str, str] = {
     "projects": "Add and list projects.",
     "sessions": "List and inspect instrument sessions.",
     "extract": "Extract metadata and thumbnails from EM files.",
-    "export": "Export a record as Nexus XML, JSON or an RO-Crate zip.",
+    "export": "Export a record as Nexus XML, JSON, an RO-Crate zip or an .eln archive.",
     "records": "List, search and show built records (the API's filters).",
     "demo": "Create a small demo facility with sessions, files and records.",
     "build": "Build records of queued sessions now, with progress and a summary.",
@@ -75,6 +77,8 @@ HELP: dict[str, str] = {
     "backup": "Back up the running hub (database, hub state, previews, records, secrets) with a manifest.",
     "restore": "Restore a backup into an empty data dir, migrate it and check it.",
     "fixity": "Re-hash stored files of built records against their recorded sha256.",
+    "import": "Move in from NexusLIMS: its instruments and sessions, idempotently.",
+    "publish": "Hand a record on to CDCS or eLabFTW (idempotent by record id, with retries).",
 }
 
 

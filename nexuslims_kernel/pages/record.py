@@ -114,7 +114,8 @@ class RecordPage:
         rid = self.rec["id"]
         links = "".join(f'<a href="{esc(self.ctx.api(path))}" download>{esc(label)}</a>' for label, path in (
             ("All files (zip)", f"/records/{rid}/zip"), ("Nexus XML", f"/records/{rid}/export/xml"),
-            ("JSON", f"/records/{rid}/export/json"), ("RO-Crate", f"/records/{rid}/export/rocrate")))
+            ("JSON", f"/records/{rid}/export/json"), ("RO-Crate", f"/records/{rid}/export/rocrate"),
+            (".eln (ELN)", f"/records/{rid}/export/eln")))
         return f'<div class="nx-facet-title">Downloads</div><div class="nx-downloads">{links}</div>'
 
     def activity_head(self, act: dict[str, Any]) -> str:

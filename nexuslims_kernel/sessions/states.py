@@ -27,6 +27,7 @@ class SessionSource(enum.StrEnum):
     ICAL = "ical"
     INFERRED = "inferred"
     MANUAL = "manual"  # entered by an admin with `nxhub sessions add`
+    NEXUSLIMS = "nexuslims"  # brought over from a NexusLIMS database by `nxhub import nexuslims`
 
 
 S = SessionStatus

@@ -18,7 +18,7 @@ VISIBLE = {
 def record_urls(world, kind: str) -> list[str]:
     rid, did = world.records[kind], world.datasets[kind]
     return [
-        f"/records/{rid}", f"/records/{rid}/export/json", f"/records/{rid}/zip", f"/records/{rid}/activities/1/zip",
+        f"/records/{rid}", f"/records/{rid}/export/json", f"/records/{rid}/export/eln", f"/records/{rid}/zip", f"/records/{rid}/activities/1/zip",
         f"/records/{rid}/files/{world.relpaths[kind]}", f"/datasets/{did}", f"/datasets/{did}/file", f"/datasets/{did}/preview",
     ]
 

@@ -70,7 +70,7 @@ def test_every_endpoint_answers_as_documented(api_server, world, settings) -> No
         owner.get("/records/facets", params={"q": "zebra"})
         owner.get(f"/records/{rid}")
         owner.get("/records/999999")
-        for fmt in ("xml", "json", "rocrate"):
+        for fmt in ("xml", "json", "rocrate", "eln"):
             owner.get(f"/records/{rid}/export/{fmt}")
         for url in (f"/records/{rid}/zip", f"/records/{rid}/activities/1/zip", f"/records/{rid}/files/{rel}",
                     f"/datasets/{did}/file", f"/datasets/{did}/preview"):

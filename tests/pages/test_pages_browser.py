@@ -215,7 +215,7 @@ def test_record_page_paints_its_summary_and_thumbnails_before_any_script_runs(si
             page.wait_for_function("i => { const im = document.querySelectorAll('.nx-prerender .nx-card img')[i];"
                                    " return im.complete && im.naturalWidth > 0; }", arg=i, timeout=30_000)
         links = {a.inner_text(): a.get_attribute("href") for a in first.locator(".nx-downloads a").all()}
-        assert set(links) == {"All files (zip)", "Nexus XML", "JSON", "RO-Crate"}
+        assert set(links) == {"All files (zip)", "Nexus XML", "JSON", "RO-Crate", ".eln (ELN)"}
         answer = page.request.get(site.pages.base + links["JSON"])
         assert answer.ok and "FePt nanoparticles" in answer.text()
         shot(page, "record-first-paint")

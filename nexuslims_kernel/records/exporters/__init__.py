@@ -11,10 +11,12 @@ import importlib
 from nexuslims_kernel.errors import InvalidInputError
 from nexuslims_kernel.records.exporters.spec import ExporterSpec
 
-_MODULES = ("xml", "json", "rocrate")
+# A bare name is a module of this package; a dotted one lives elsewhere (the .eln writer is interop's).
+_MODULES = ("xml", "json", "rocrate", "nexuslims_kernel.interop.eln")
 
 EXPORTERS: dict[str, ExporterSpec] = {
-    spec.name: spec for spec in (importlib.import_module(f"{__name__}.{m}").SPEC for m in _MODULES)
+    spec.name: spec
+    for spec in (importlib.import_module(m if "." in m else f"{__name__}.{m}").SPEC for m in _MODULES)
 }
 
 

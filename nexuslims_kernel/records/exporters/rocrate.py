@@ -87,14 +87,27 @@ def _people(header: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-class _Crate:
-    """The zip being written plus the JSON-LD graph describing what went into it."""
+class Crate:
+    """The zip being written plus the JSON-LD graph describing what went into it.
 
-    def __init__(self, zf: zipfile.ZipFile) -> None:
+    ``root_dir`` is the zip folder holding the crate (``""`` for a plain RO-Crate,
+    the archive's folder for an .eln); ``part_dir`` prefixes every file's ``@id``
+    (an .eln puts a record's files in one experiment folder).
+    """
+
+    def __init__(self, zf: zipfile.ZipFile, root_dir: str = "", part_dir: str = "") -> None:
         self.zf = zf
+        self.root_dir = root_dir
+        self.part_dir = part_dir
         self.graph: list[dict[str, Any]] = []
         self.has_part: list[dict[str, str]] = []
         self.ids: set[str] = set()
+
+    def ident(self, relname: str) -> str:
+        return f"{self.part_dir}{relname}"
+
+    def arcname(self, ident: str) -> str:
+        return f"{self.root_dir}{ident}"
 
     def describe(self, entity: dict[str, Any]) -> None:
         if entity["@id"] not in self.ids:
@@ -102,20 +115,26 @@ class _Crate:
             self.graph.append(entity)
 
     def add_bytes(self, name: str, body: bytes, media: str, when: dt.datetime) -> None:
-        self.zf.writestr(_zinfo(name, when, zipfile.ZIP_DEFLATED), body)
-        self.has_part.append({"@id": name})
-        self.describe({"@id": name, "@type": "File", "name": name, "encodingFormat": media, "contentSize": str(len(body))})
+        ident = self.ident(name)
+        self.zf.writestr(_zinfo(self.arcname(ident), when, zipfile.ZIP_DEFLATED), body)
+        self.has_part.append({"@id": ident})
+        self.describe({"@id": ident, "@type": "File", "name": name, "encodingFormat": media, "contentSize": str(len(body))})
 
-    def add_file(self, src: Path, arcname: str, **props: Any) -> str:
+    def add_file(self, src: Path, relname: str, **props: Any) -> str:
         """Copy ``src`` into the zip once (streamed) and describe it; returns its @id."""
-        if arcname not in self.ids:
-            size = _copy(self.zf, src, arcname)
-            self.has_part.append({"@id": arcname})
-            self.describe({"@id": arcname, "@type": "File", "name": src.name, "contentSize": str(size), **props})
-        return arcname
+        ident = self.ident(relname)
+        if ident not in self.ids:
+            size = _copy(self.zf, src, self.arcname(ident))
+            self.has_part.append({"@id": ident})
+            self.describe({"@id": ident, "@type": "File", "name": src.name, "contentSize": str(size), **props})
+        return ident
+
+    def write_metadata(self, graph: list[dict[str, Any]], when: dt.datetime) -> None:
+        body = json.dumps({"@context": CONTEXT, "@graph": graph}, ensure_ascii=False, indent=2).encode()
+        self.zf.writestr(_zinfo(self.arcname(METADATA), when, zipfile.ZIP_DEFLATED), body)
 
 
-def _dataset_entity(crate: _Crate, ds: Mapping[str, Any], previews_root: Path, store_root: Path | None) -> str:
+def _dataset_entity(crate: Crate, ds: Mapping[str, Any], previews_root: Path, store_root: Path | None) -> str:
     """Describe one dataset (copying its file, companions and preview when available); returns its @id."""
     entity: dict[str, Any] = {
         "@type": "File",
@@ -132,13 +151,13 @@ def _dataset_entity(crate: _Crate, ds: Mapping[str, Any], previews_root: Path, s
         entity["dateCreated"] = ds["acquired_at"]
     rel = _safe_relpath(ds.get("relpath"))
     src = _inside(store_root, rel)
-    entity["@id"] = f"data/{rel}" if src is not None else f"#dataset-{ds['id']}"
+    entity["@id"] = crate.ident(f"data/{rel}") if src is not None else f"#dataset-{ds['id']}"
     measured = _glossary_values(crate, ds)
     if measured:
         entity["variableMeasured"] = measured
     if src is not None:
         if entity["@id"] not in crate.ids:
-            size = _copy(crate.zf, src, entity["@id"])
+            size = _copy(crate.zf, src, crate.arcname(entity["@id"]))
             crate.has_part.append({"@id": entity["@id"]})
             entity["contentSize"] = str(size)
         for comp in ds.get("companions") or []:
@@ -155,7 +174,7 @@ def _dataset_entity(crate: _Crate, ds: Mapping[str, Any], previews_root: Path, s
     return entity["@id"]
 
 
-def _glossary_values(crate: _Crate, ds: Mapping[str, Any]) -> list[dict[str, str]]:
+def _glossary_values(crate: Crate, ds: Mapping[str, Any]) -> list[dict[str, str]]:
     """One PropertyValue per normalised field with an EM Glossary term, linked to a DefinedTerm (``@id`` = IRI)."""
     refs = []
     for prop in ds.get("glossary_terms") or glossary_properties(ds.get("metadata") or {}):  # to_json has them
@@ -168,7 +187,7 @@ def _glossary_values(crate: _Crate, ds: Mapping[str, Any]) -> list[dict[str, str
     return refs
 
 
-def _root(data: Mapping[str, Any], crate: _Crate, people: list[dict[str, Any]], when: dt.datetime) -> dict[str, Any]:
+def _root(data: Mapping[str, Any], crate: Crate, people: list[dict[str, Any]], when: dt.datetime) -> dict[str, Any]:
     header = data.get("header") or {}
     root = {
         "@id": "./",
@@ -189,6 +208,49 @@ def _root(data: Mapping[str, Any], crate: _Crate, people: list[dict[str, Any]], 
     return root
 
 
+def describe_record(
+    crate: Crate, record: Any, previews_root: Path | str | None = None, data_root: Path | str | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]], dt.datetime]:
+    """Put the record's JSON, XML, previews (and data files from ``data_root``) in ``crate``.
+
+    Returns the record's Dataset entity (``@id`` ``./``), every other entity, and the
+    record's build time; the caller adds the metadata descriptor and writes the graph.
+    """
+    data = as_json(record)
+    if previews_root is None:
+        from nexuslims_kernel.config import get_settings
+
+        previews_root = get_settings().previews_path
+    data_root = Path(data_root) if data_root else None
+    when = _ts(data.get("built_at"))
+    people = _people(data.get("header") or {})
+    inst = data["instrument"]
+    instrument = {
+        "@id": f"#instrument-{inst['name']}",
+        "@type": "IndividualProduct",
+        "name": inst.get("display_name") or inst["name"],
+    }
+    if inst.get("location"):
+        instrument["description"] = f"located in {inst['location']}"
+    crate.add_bytes("record.json", json.dumps(data, ensure_ascii=False, indent=2).encode(), "application/json", when)
+    crate.add_bytes("record.xml", to_xml(data), "application/xml", when)
+    actions = []
+    for act in data.get("activities") or []:
+        results = [{"@id": _dataset_entity(crate, ds, Path(previews_root), data_root)} for ds in act.get("datasets") or []]
+        action = {
+            "@id": f"#activity-{act['seq']}",
+            "@type": "CreateAction",
+            "name": f"Acquisition activity {act['seq']}",
+            "instrument": {"@id": instrument["@id"]},
+            "result": results,
+        }
+        action.update({k: v for k, v in (("startTime", act.get("start")), ("endTime", act.get("end"))) if v})
+        if people:
+            action["agent"] = {"@id": people[0]["@id"]}
+        actions.append(action)
+    return _root(data, crate, people, when), [*people, instrument, *crate.graph, *actions], when
+
+
 def write_rocrate(
     record: Any,
     fileobj: IO[bytes],
@@ -202,44 +264,11 @@ def write_rocrate(
     configured previews path); data files are read from ``store_root`` (the
     instrument's file store) when ``include_data`` is true.
     """
-    data = as_json(record)
-    if previews_root is None:
-        from nexuslims_kernel.config import get_settings
-
-        previews_root = get_settings().previews_path
-    data_root = Path(store_root) if include_data and store_root else None
-    when = _ts(data.get("built_at"))
-    people = _people(data.get("header") or {})
-    inst = data["instrument"]
-    instrument = {
-        "@id": f"#instrument-{inst['name']}",
-        "@type": "IndividualProduct",
-        "name": inst.get("display_name") or inst["name"],
-    }
-    if inst.get("location"):
-        instrument["description"] = f"located in {inst['location']}"
     with zipfile.ZipFile(fileobj, "w", allowZip64=True) as zf:
-        crate = _Crate(zf)
-        crate.add_bytes("record.json", json.dumps(data, ensure_ascii=False, indent=2).encode(), "application/json", when)
-        crate.add_bytes("record.xml", to_xml(data), "application/xml", when)
-        actions = []
-        for act in data.get("activities") or []:
-            results = [{"@id": _dataset_entity(crate, ds, Path(previews_root), data_root)} for ds in act.get("datasets") or []]
-            action = {
-                "@id": f"#activity-{act['seq']}",
-                "@type": "CreateAction",
-                "name": f"Acquisition activity {act['seq']}",
-                "instrument": {"@id": instrument["@id"]},
-                "result": results,
-            }
-            action.update({k: v for k, v in (("startTime", act.get("start")), ("endTime", act.get("end"))) if v})
-            if people:
-                action["agent"] = {"@id": people[0]["@id"]}
-            actions.append(action)
+        crate = Crate(zf)
+        root, entities, when = describe_record(crate, record, previews_root, store_root if include_data else None)
         meta = {"@id": METADATA, "@type": "CreativeWork", "conformsTo": {"@id": CONFORMS}, "about": {"@id": "./"}}
-        graph = [meta, _root(data, crate, people, when), *people, instrument, *crate.graph, *actions]
-        body = json.dumps({"@context": CONTEXT, "@graph": graph}, ensure_ascii=False, indent=2).encode()
-        zf.writestr(_zinfo(METADATA, when, zipfile.ZIP_DEFLATED), body)
+        crate.write_metadata([meta, root, *entities], when)
 
 
 def write(
