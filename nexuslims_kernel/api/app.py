@@ -15,7 +15,7 @@ import tornado.httpserver
 import tornado.web
 from tornado import httputil
 
-from nexuslims_kernel.api import admin, admin_stats, files, logger, logger_files, record_parts, records, tokens, zips
+from nexuslims_kernel.api import admin, admin_stats, curation, files, logger, logger_files, record_parts, records, tokens, zips
 from nexuslims_kernel.api.access_log import log_request
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
@@ -87,6 +87,9 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/records/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/activities/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/files/(.+)", files.RecordFileHandler),
+        (rf"{api}/records/{ID}/curation", curation.CurationHandler),
+        (rf"{api}/records/{ID}/versions", curation.VersionsHandler),
+        (rf"{api}/records/{ID}/versions/{ID}", curation.VersionHandler),
         (rf"{api}/datasets/{ID}", records.DatasetHandler),
         (rf"{api}/datasets/{ID}/file", files.DatasetFileHandler),
         (rf"{api}/datasets/{ID}/preview", files.PreviewHandler),

@@ -12,8 +12,8 @@ from nexuslims_kernel.api import sendfile
 from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.errors import ApiError
 from nexuslims_kernel.api.paths import parse_range, resolve_under
-from nexuslims_kernel.db.acl import get_visible_dataset, get_visible_record
-from nexuslims_kernel.db.models import Instrument, Record
+from nexuslims_kernel.db.acl import get_visible_dataset, get_visible_record, shown_clause
+from nexuslims_kernel.db.models import Dataset, Instrument, Record
 from nexuslims_kernel.errors import NotFoundError
 
 CHUNK = 1 << 20
@@ -105,7 +105,8 @@ class RecordFileHandler(FileStreamMixin):
     def _locate(self, record_id: int, relpath: str) -> Path:
         with self.ctx.db.session() as sess:
             record = get_visible_record(sess, self.principal, record_id)
-            known = {rel for ds in record.datasets for rel in [ds.relpath, *(ds.companions or [])]}
+            shown = sess.execute(select(Dataset.relpath, Dataset.companions).where(Dataset.record_id == record.id, shown_clause()))
+            known = {rel for relpath, companions in shown for rel in [relpath, *(companions or [])]}
             if relpath not in known:
                 raise NotFoundError("file not found in this record")
             return resolve_under(record.instrument.filestore_root, relpath)

@@ -88,6 +88,15 @@ ENDPOINTS: list[Endpoint] = [
     *_files("/records/{record_id}/zip", "files", "All files of the record as a streamed zip", ZIP),
     *_files("/records/{record_id}/activities/{seq}/zip", "files", "One activity's files as a streamed zip", ZIP),
     *_files("/records/{record_id}/files/{relpath}", "files", "One file of the record (Range supported)", FILE),
+    Endpoint("get", "/records/{record_id}/curation", "curation", "The record's curation, hidden datasets included",
+             "the owner or an admin", responses={"200": "Curation"}),
+    Endpoint("patch", "/records/{record_id}/curation", "curation",
+             "Change title, description (Markdown), keywords, rating (owner) or datasets' hidden/featured/caption; "
+             "makes a new version", "the owner or an admin", request="CurationChange", responses={"200": "Curation"}),
+    Endpoint("get", "/records/{record_id}/versions", "curation", "The record's versions: who changed what, when", "anyone",
+             responses={"200": "VersionList"}),
+    Endpoint("get", "/records/{record_id}/versions/{version}", "curation", "The record as curated at one version (0 = as built)",
+             "anyone", responses={"200": "Record"}),
     Endpoint("get", "/datasets/{dataset_id}", "records", "One dataset with normalised and raw metadata", "anyone",
              responses={"200": "Dataset"}),
     *_files("/datasets/{dataset_id}/file", "files", "The dataset's file (Range supported)", FILE),
@@ -110,7 +119,7 @@ ENDPOINTS: list[Endpoint] = [
 ]
 
 ERROR = {"$ref": "#/components/responses/Error"}
-INTEGER_PARAMS = {"record_id", "dataset_id", "session_id", "seq", "token_id"}
+INTEGER_PARAMS = {"record_id", "dataset_id", "session_id", "seq", "token_id", "version"}
 
 
 def _content(spec: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from nexuslims_kernel.api.errors import ApiError
 from nexuslims_kernel.api.files import PreviewHandler
 from nexuslims_kernel.api.params import int_arg
 from nexuslims_kernel.api.paths import resolve_under
-from nexuslims_kernel.db.acl import Principal, get_visible_record
+from nexuslims_kernel.db.acl import Principal, get_visible_record, shown_clause
 from nexuslims_kernel.db.models import Activity, Dataset
 from nexuslims_kernel.errors import NotFoundError
 from nexuslims_kernel.records.view import access_json, checksums, dataset_summary, instrument_json, iso
@@ -31,7 +31,7 @@ def outline(sess: Session, principal: Principal, record_id: int) -> dict[str, An
     """The record without its datasets: what a page shows before any thumbnail."""
     record = get_visible_record(sess, principal, record_id)
     counts = dict(sess.execute(
-        select(Dataset.activity_id, func.count()).where(Dataset.record_id == record_id).group_by(Dataset.activity_id)
+        select(Dataset.activity_id, func.count()).where(Dataset.record_id == record_id, shown_clause()).group_by(Dataset.activity_id)
     ).all())
     activities = sess.execute(
         select(Activity.id, Activity.seq, Activity.start, Activity.end, Activity.setup).where(Activity.record_id == record_id).order_by(Activity.seq)
@@ -50,7 +50,7 @@ def outline(sess: Session, principal: Principal, record_id: int) -> dict[str, An
 def dataset_page(sess: Session, principal: Principal, record_id: int, seq: int | None, offset: int, limit: int) -> dict[str, Any]:
     """One page of a record's (or one activity's) datasets, light enough for a gallery."""
     record = get_visible_record(sess, principal, record_id)
-    stmt = select(Dataset).where(Dataset.record_id == record_id)
+    stmt = select(Dataset).where(Dataset.record_id == record_id, shown_clause())
     if seq is not None:
         act_id = sess.scalar(select(Activity.id).where(Activity.record_id == record_id, Activity.seq == seq))
         if act_id is None:
@@ -89,7 +89,7 @@ class RecordPreviewHandler(PreviewHandler):
         with self.ctx.db.session() as sess:
             get_visible_record(sess, self.principal, record_id)
             rel = sess.scalar(
-                select(Dataset.preview_path).where(Dataset.record_id == record_id, Dataset.preview_path.is_not(None))
+                select(Dataset.preview_path).where(Dataset.record_id == record_id, Dataset.preview_path.is_not(None), shown_clause())
                 .order_by(Dataset.acquired_at, Dataset.id).limit(1)
             )
             if rel is None:

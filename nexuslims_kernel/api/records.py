@@ -68,12 +68,17 @@ class FacetsHandler(BaseHandler):
 
 
 def load_visible_json(handler: BaseHandler, record_id: int) -> dict[str, Any]:
-    """The record's full JSON form, if the caller may see it (404 otherwise)."""
+    """The record's full JSON form with its curation laid over it, if the caller may see it (404 otherwise).
+
+    ``?version=N`` gives the record as curated at version N (publish.merge).
+    """
+    from nexuslims_kernel.publish.merge import curated_json
     from nexuslims_kernel.records import load_record, to_json
 
+    version = int_arg(handler, "version", -1)
     with handler.ctx.db.session() as sess:
         get_visible_record(sess, handler.principal, record_id)
-        return to_json(load_record(sess, record_id))
+        return curated_json(sess, to_json(load_record(sess, record_id)), None if version < 0 else version)
 
 
 class RecordHandler(BaseHandler):
