@@ -90,6 +90,7 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/records/{ID}/curation", curation.CurationHandler),
         (rf"{api}/records/{ID}/versions", curation.VersionsHandler),
         (rf"{api}/records/{ID}/versions/{ID}", curation.VersionHandler),
+        (rf"{api}/records/{ID}/publish", curation.PublishHandler),
         (rf"{api}/datasets/{ID}", records.DatasetHandler),
         (rf"{api}/datasets/{ID}/file", files.DatasetFileHandler),
         (rf"{api}/datasets/{ID}/preview", files.PreviewHandler),

@@ -70,3 +70,13 @@ class VersionHandler(BaseHandler):
                 return curated_json(sess, to_json(load_record(sess, int(record_id))), int(version))
 
         self.send_json(await self.run(read))
+
+
+class PublishHandler(BaseHandler):
+    """POST /records/{id}/publish: mint the record's DOI with DataCite (owner or admin, public records only)."""
+
+    async def post(self, record_id: str) -> None:
+        from nexuslims_kernel.publish.release import publish_record
+
+        base = f"{self.request.protocol}://{self.request.host}{self.ctx.settings.api.base_path.rstrip('/')}"
+        self.send_json(await self.run(publish_record, self.ctx.db, self.ctx.settings, self.principal, int(record_id), base))

@@ -97,6 +97,8 @@ ENDPOINTS: list[Endpoint] = [
              responses={"200": "VersionList"}),
     Endpoint("get", "/records/{record_id}/versions/{version}", "curation", "The record as curated at one version (0 = as built)",
              "anyone", responses={"200": "Record"}),
+    Endpoint("post", "/records/{record_id}/publish", "curation", "Mint the record's DOI with DataCite (public records only)",
+             "the owner or an admin", responses={"200": "PublishResult"}),
     Endpoint("get", "/datasets/{dataset_id}", "records", "One dataset with normalised and raw metadata", "anyone",
              responses={"200": "Dataset"}),
     *_files("/datasets/{dataset_id}/file", "files", "The dataset's file (Range supported)", FILE),
