@@ -15,7 +15,19 @@ import tornado.httpserver
 import tornado.web
 from tornado import httputil
 
-from nexuslims_kernel.api import admin, admin_stats, curation, files, logger, logger_files, record_parts, records, tokens, zips
+from nexuslims_kernel.api import (
+    admin,
+    admin_stats,
+    curation,
+    files,
+    logger,
+    logger_files,
+    oai,
+    record_parts,
+    records,
+    tokens,
+    zips,
+)
 from nexuslims_kernel.api.access_log import log_request
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
@@ -77,6 +89,7 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/logger/heartbeat", logger.HeartbeatHandler),
         (rf"{api}/logger/reservations", logger.ReservationsHandler),
         (rf"{api}/logger/files", logger_files.FilesHandler),
+        (rf"{api}/oai", oai.OaiHandler),
         (rf"{api}/records", records.RecordsHandler),
         (rf"{api}/records/facets", records.FacetsHandler),
         (rf"{api}/records/{ID}", records.RecordHandler),
