@@ -79,6 +79,7 @@ def routes(prefix: str) -> list[tuple]:
     api = prefix.rstrip("/") + "/api/v1"
     return [
         (rf"{prefix.rstrip('/')}/?", RootRedirect),
+        (rf"{prefix.rstrip('/')}/records/{ID}", curation.LandingHandler),  # landing pages: the URL DOIs resolve to
         (rf"{api}/", IndexHandler),
         (rf"{api}/openapi\.json", OpenApiHandler),
         (rf"{api}/me", MeHandler),

@@ -80,3 +80,30 @@ class PublishHandler(BaseHandler):
 
         base = f"{self.request.protocol}://{self.request.host}{self.ctx.settings.api.base_path.rstrip('/')}"
         self.send_json(await self.run(publish_record, self.ctx.db, self.ctx.settings, self.principal, int(record_id), base))
+
+
+class LandingHandler(BaseHandler):
+    """GET /records/{id} outside /api/v1: the record's landing page (HTML, no JavaScript), 404 when not visible."""
+
+    PAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+    async def get(self, record_id: str) -> None:
+        from nexuslims_kernel.publish import datacite, landing
+        from nexuslims_kernel.publish.merge import curated_json
+        from nexuslims_kernel.records import load_record, to_json
+
+        root = f"{self.request.protocol}://{self.request.host}{self.ctx.settings.api.base_path.rstrip('/')}"
+        api = f"{root}/api/v1"
+        url = datacite.landing_url(self.ctx.settings, int(record_id), root)
+
+        def read() -> str:
+            with self.ctx.db.session() as sess:
+                get_visible_record(sess, self.principal, int(record_id))
+                data = curated_json(sess, to_json(load_record(sess, int(record_id))))
+                return landing.render(data, self.ctx.settings, url, api, curation.versions(sess, self.principal, int(record_id)))
+
+        page = await self.run(read)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Content-Security-Policy", self.PAGE_CSP)
+        self.set_header("Cache-Control", "no-cache")
+        self.finish(page)
