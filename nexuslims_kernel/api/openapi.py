@@ -98,7 +98,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("get", "/records/{record_id}/versions/{version}", "curation", "The record as curated at one version (0 = as built)",
              "anyone", responses={"200": "Record"}),
     Endpoint("post", "/records/{record_id}/publish", "curation", "Mint the record's DOI with DataCite (public records only)",
-             "the owner or an admin", responses={"200": "PublishResult"}),
+             "the owner or an admin", responses={"200": "PublishResult", "503": "Error"}),
     *[Endpoint(method, "/oai", "publish", "OAI-PMH 2.0 (oai_dc, oai_datacite) of the public, unembargoed records", "anyone",
                [("verb", "Identify, ListMetadataFormats, ListSets, ListIdentifiers, ListRecords or GetRecord"),
                 ("metadataPrefix", "oai_dc or oai_datacite"), ("identifier", "oai:<host>:record/<id>"), ("set", "a setSpec"),

@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 
 import httpx
-import pytest
-from apikit import ApiServer
 from datacite import schema45
-from datacite_standin import StandIn
 
 from nexuslims_kernel.publish import datacite
-
-
-@pytest.fixture
-def standin():
-    server = StandIn()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def publish_api(settings, db, standin):
-    configured = dataclasses.replace(settings, publish=dataclasses.replace(
-        settings.publish, datacite_url=standin.url, datacite_prefix="10.80000", datacite_repository=standin.user,
-        datacite_password=standin.password, landing_url="https://nexus.example.org/hub"))
-    server = ApiServer(configured, db)
-    yield server
-    server.stop()
 
 
 def test_the_datacite_standin_itself_rejects_bodies_failing_the_schema(standin) -> None:
