@@ -85,7 +85,7 @@ class PublishHandler(BaseHandler):
 class LandingHandler(BaseHandler):
     """GET /records/{id} outside /api/v1: the record's landing page (HTML, no JavaScript), 404 when not visible."""
 
-    PAGE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    PAGE_CSP = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
     async def get(self, record_id: str) -> None:
         from nexuslims_kernel.publish import datacite, landing

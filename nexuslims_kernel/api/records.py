@@ -46,8 +46,14 @@ class RecordsHandler(BaseHandler):
 
     def _list(self, flt: record_query.RecordFilter, sort: str, limit: int, cursor: str | None, want_total: bool) -> dict[str, Any]:
         def read(sess: Any) -> dict[str, Any]:  # page and total are separate statements: a build may land between them
+            from nexuslims_kernel.publish.merge import curated_titles
+
             rows, next_cursor = record_query.page(sess, self.principal, flt, sort=sort, limit=limit, cursor=cursor)
-            out: dict[str, Any] = {"items": [summary(row) for row in rows], "next_cursor": next_cursor}
+            items = [summary(row) for row in rows]
+            titles = curated_titles(sess, [item["id"] for item in items])
+            for item in items:  # the curated title wins (publish.merge)
+                item["title"] = titles.get(item["id"], item["title"])
+            out: dict[str, Any] = {"items": items, "next_cursor": next_cursor}
             if want_total:
                 out["total"] = record_query.count(sess, self.principal, flt)
             return out

@@ -81,7 +81,7 @@ def render(data: dict[str, Any], settings: Settings, url: str, api: str, version
     inst = data["instrument"]
     parts = [
         "<!doctype html>", '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">', '<link rel="icon" href="data:,">',
         f"<title>{_e(data['title'])}</title>", f'<link rel="canonical" href="{_e(url)}">',
         f"<style>{CSS}</style>", f'<script type="application/ld+json">{ld}</script>', "</head><body>",
         f"<h1>{_e(data['title'])}</h1>",

@@ -79,3 +79,15 @@ def curated_json(sess: Session, data: dict[str, Any], version: int | None = None
     else:
         snap = curation.version_snapshot(sess, data["id"], version)
     return overlay(data, snap, version, published_info(sess, data["id"]))
+
+
+def curated_titles(sess: Session, record_ids: list[int]) -> dict[int, str]:
+    """record id -> curated title, for lists (Browse cards) that show only summaries."""
+    from sqlalchemy import select
+
+    from nexuslims_kernel.db.models import RecordCuration
+
+    if not record_ids:
+        return {}
+    rows = sess.execute(select(RecordCuration.record_id, RecordCuration.fields).where(RecordCuration.record_id.in_(record_ids)))
+    return {rid: fields["title"] for rid, fields in rows if (fields or {}).get("title")}

@@ -44,6 +44,8 @@ def test_owner_curates_and_every_change_is_a_version(api_server, world, db) -> N
 
         record = owner.get(f"/records/{rid}").json()
         assert record["title"] == "Gold nanoparticles on carbon"
+        listed = {i["id"]: i["title"] for i in owner.get("/records").json()["items"]}
+        assert listed[rid] == "Gold nanoparticles on carbon"
         cur = record["curation"]
         assert cur["rating"] == 4 and cur["featured"] == [first] and cur["version"] == 2
         assert "<strong>Au</strong>" in cur["description_html"] and "<script>" not in cur["description_html"]
