@@ -29,8 +29,15 @@ class CurationHandler(BaseHandler):
     """GET /records/{id}/curation (curators: hidden datasets included); PATCH it to change the record."""
 
     def _tx(self, fn: Any) -> Any:
-        with self.ctx.db.session(write=True) as sess:
-            return fn(sess)
+        from sqlalchemy.exc import IntegrityError
+
+        from nexuslims_kernel.errors import ConcurrentUpdateError
+
+        try:
+            with self.ctx.db.session(write=True) as sess:
+                return fn(sess)
+        except IntegrityError:  # two first changes of one record at once: the other one won
+            raise ConcurrentUpdateError("the record was curated by someone else at the same moment; try again") from None
 
     async def get(self, record_id: str) -> None:
         def read(sess: Session) -> dict[str, Any]:

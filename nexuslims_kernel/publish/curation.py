@@ -172,7 +172,7 @@ def change(sess: Session, principal: Principal, record_id: int, body: dict[str, 
     stray = sorted(set(datasets) - mine)
     if stray:
         raise InvalidInputError(f"dataset {stray[0]} is not in record {record_id}")
-    row = curation_row(sess, record_id)
+    row = sess.get(RecordCuration, record_id, with_for_update=True)  # one change at a time per record (PostgreSQL)
     if row is None:
         row = RecordCuration(record_id=record_id, fields={}, version=0, updated_at=utcnow())
         sess.add(row)

@@ -160,3 +160,20 @@ def test_a_rebuild_keeps_the_curation(api_server, world, db, settings) -> None:
         assert record["title"] == "Curated" and record["curation"]["built_title"] != "Curated"
         assert record["curation"]["keywords"] == ["kept"] and record["curation"]["featured"] == [did]
         assert record["activities"][0]["datasets"][0]["caption"] == "c"
+
+
+def test_concurrent_changes_make_consecutive_versions(api_server, world) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    rid = world.records["private"]
+
+    def edit(i: int) -> int:
+        with api_server.client(world.tokens["owner"]) as owner:
+            return owner.patch(f"/records/{rid}/curation", json={"keywords": [f"k{i}"]}).status_code
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(edit, range(12)))
+    assert set(statuses) <= {200, 409} and statuses.count(200) >= 1
+    with api_server.client(world.tokens["owner"]) as owner:
+        versions = [v["version"] for v in owner.get(f"/records/{rid}/versions").json()["items"]]
+    assert versions == list(range(statuses.count(200), 0, -1))  # no gaps, none lost, none twice
