@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.config import Settings
@@ -132,7 +132,7 @@ class Repository:
     # -- the verbs --
 
     def identify(self, root: etree._Element) -> None:
-        first = self.sess.scalar(select(Record.created_at).where(public_clause()).order_by(Record.created_at).limit(1))
+        first = self.sess.scalar(select(func.min(self._listed().subquery().c.stamp)))
         el = etree.SubElement(root, "Identify")
         for tag, text in (("repositoryName", f"{self.settings.publish.publisher} records"), ("baseURL", self.base_url),
                           ("protocolVersion", "2.0"), ("adminEmail", self.settings.publish.admin_email),

@@ -82,6 +82,7 @@ def test_curated_fields_and_from_until_reach_the_harvester(oai, world, db) -> No
         assert [int(r.header.identifier.rsplit("/", 1)[1]) for r in recent] == [rid]
         assert recent[0].metadata["title"] == ["Curated for harvest"] and "gold" in recent[0].metadata["subject"]
         assert recent[0].metadata["description"] == ["Some gold"]
+        assert scythe.identify().earliestDatestamp == "2020-01-01T00:00:00Z"
         old = list(scythe.list_identifiers(metadata_prefix="oai_dc", until="2020-01-01"))
         assert len(old) == N_PUBLIC - 1 and rid not in [int(h.identifier.rsplit("/", 1)[1]) for h in old]
 
