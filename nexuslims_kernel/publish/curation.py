@@ -203,12 +203,33 @@ def change(sess: Session, principal: Principal, record_id: int, body: dict[str, 
         sess.add(cur)
     row.version += 1
     row.updated_at = utcnow()
+    _refresh_search(record, row)
     sess.flush()
     state = snapshot(sess, record_id)
     sess.add(RecordVersion(record_id=record_id, version=row.version, created_at=row.updated_at, created_by=principal.label,
                            diff=diff, snapshot=state))
     sess.flush()
     return {"version": row.version, "changed": True, **state}
+
+
+def search_suffix(fields: dict[str, Any]) -> str:
+    """The curated words search should find: title, keywords, description (plain text), one phrase a line."""
+    import html
+
+    from nexuslims_kernel.publish.markdown import to_text
+
+    lines = [fields.get("title") or "", *fields.get("keywords", []), html.unescape(to_text(fields.get("description") or ""))]
+    return db_clean("\n".join(" ".join(line.split()) for line in lines if line.strip()))
+
+
+def _refresh_search(record: Record, row: RecordCuration) -> None:
+    """Swap the record's previous curated search words for the current ones (the builder's part stays)."""
+    text, old = record.search_text or "", row.search_suffix
+    if old and text.endswith("\n" + old):
+        text = text[: -len(old) - 1]
+    new = search_suffix(row.fields or {})
+    record.search_text = text + ("\n" + new if new else "")
+    row.search_suffix = new or None
 
 
 def versions(sess: Session, principal: Principal, record_id: int) -> list[dict[str, Any]]:

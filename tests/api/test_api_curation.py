@@ -64,6 +64,12 @@ def test_owner_curates_and_every_change_is_a_version(api_server, world, db) -> N
         assert old["curation"]["version"] == 1 and {d["id"] for a in old["activities"] for d in a["datasets"]} == {first, second}
         assert owner.get(f"/records/{rid}/export/json", params={"version": 1}).json()["curation"]["version"] == 1
         assert owner.get(f"/records/{rid}/versions/0").json()["title"] != "Gold nanoparticles on carbon"
+        for q, found in (("nanoparticles", [rid]), ("TEM gold", [rid]), ("Au", [rid])):
+            assert [i["id"] for i in owner.get("/records", params={"q": q}).json()["items"]] == found, q
+        owner.patch(f"/records/{rid}/curation", json={"keywords": ["silver"]})  # old curated words are no longer found
+        assert owner.get("/records", params={"q": "TEM"}).json()["items"] == []
+        assert [i["id"] for i in owner.get("/records", params={"q": "silver"}).json()["items"]] == [rid]
+        assert [i["id"] for i in owner.get("/records", params={"q": "zebrapublic"}).json()["items"]] == [rid]  # builder's words stay
 
 
 def test_hidden_datasets_appear_nowhere(api_server, world, db) -> None:
@@ -158,6 +164,8 @@ def test_a_rebuild_keeps_the_curation(api_server, world, db, settings) -> None:
     with api_server.client(world.tokens["owner"]) as owner:
         record = owner.get(f"/records/{rid}").json()
         assert record["title"] == "Curated" and record["curation"]["built_title"] != "Curated"
+        for word in ("kept", "Curated"):  # search still finds the curated words after the rebuild
+            assert [i["id"] for i in owner.get("/records", params={"q": word}).json()["items"]] == [rid], word
         assert record["curation"]["keywords"] == ["kept"] and record["curation"]["featured"] == [did]
         assert record["activities"][0]["datasets"][0]["caption"] == "c"
 

@@ -30,6 +30,8 @@ class RecordCuration(Base):
     published_version: Mapped[int | None] = mapped_column(Integer)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     publish_error: Mapped[str | None] = mapped_column(Text)  # why the last Publish failed (shown to the owner)
+    # the curated words appended to records.search_text (so search finds them; the builder re-appends them)
+    search_suffix: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -29,6 +29,7 @@ def upgrade() -> None:
         sa.Column('published_version', sa.Integer(), nullable=True),
         sa.Column('published_at', UTCDateTime(), nullable=True),
         sa.Column('publish_error', sa.Text(), nullable=True),
+        sa.Column('search_suffix', sa.Text(), nullable=True),
         sa.Column('updated_at', UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(['record_id'], ['records.id'], name=op.f('fk_record_curation_record_id_records'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('record_id', name=op.f('pk_record_curation')),
