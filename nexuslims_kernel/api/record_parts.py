@@ -20,7 +20,7 @@ from nexuslims_kernel.api.files import PreviewHandler
 from nexuslims_kernel.api.params import int_arg
 from nexuslims_kernel.api.paths import resolve_under
 from nexuslims_kernel.db.acl import Principal, get_visible_record, shown_clause
-from nexuslims_kernel.db.models import Activity, Dataset
+from nexuslims_kernel.db.models import Activity, Dataset, DatasetCuration
 from nexuslims_kernel.errors import NotFoundError
 from nexuslims_kernel.records.view import access_json, checksums, dataset_summary, instrument_json, iso
 
@@ -83,14 +83,16 @@ class DatasetPageHandler(BaseHandler):
 
 
 class RecordPreviewHandler(PreviewHandler):
-    """GET /records/{id}/preview: the thumbnail of the record's first dataset that has one (result lists)."""
+    """GET /records/{id}/preview: the thumbnail of the record's first featured dataset, else its first one (result lists)."""
 
     def _locate(self, record_id: int) -> Path:
         with self.ctx.db.session() as sess:
             get_visible_record(sess, self.principal, record_id)
-            rel = sess.scalar(
+            featured = select(DatasetCuration.dataset_id).where(DatasetCuration.record_id == record_id,
+                                                                 DatasetCuration.featured.is_(True))
+            rel = sess.scalar(  # a featured dataset's picture is the record's card (publish.curation), else the first
                 select(Dataset.preview_path).where(Dataset.record_id == record_id, Dataset.preview_path.is_not(None), shown_clause())
-                .order_by(Dataset.acquired_at, Dataset.id).limit(1)
+                .order_by(Dataset.id.in_(featured).desc(), Dataset.acquired_at, Dataset.id).limit(1)
             )
             if rel is None:
                 raise NotFoundError(f"record {record_id} has no preview")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from apikit import KINDS
 from sqlalchemy import select
@@ -171,8 +174,6 @@ def test_a_rebuild_keeps_the_curation(api_server, world, db, settings) -> None:
 
 
 def test_concurrent_changes_make_consecutive_versions(api_server, world) -> None:
-    from concurrent.futures import ThreadPoolExecutor
-
     rid = world.records["private"]
 
     def edit(i: int) -> int:
@@ -185,3 +186,20 @@ def test_concurrent_changes_make_consecutive_versions(api_server, world) -> None
     with api_server.client(world.tokens["owner"]) as owner:
         versions = [v["version"] for v in owner.get(f"/records/{rid}/versions").json()["items"]]
     assert versions == list(range(statuses.count(200), 0, -1))  # no gaps, none lost, none twice
+
+
+def test_a_featured_dataset_is_the_records_card(api_server, world, db, settings) -> None:
+    rid = world.records["public"]
+    second = _add_second_dataset(db, world)
+    with db.session(write=True) as sess:
+        ds = sess.get(Dataset, second)
+        ds.preview_path, ds.acquired_at = f"{rid}/second.png", dt.datetime(2027, 1, 1, tzinfo=dt.UTC)  # after the first
+    (Path(settings.previews_path) / f"{rid}/second.png").write_bytes(b"\x89PNG\r\n\x1a\nsecond")
+    with api_server.client(None) as anon:
+        assert anon.get(f"/records/{rid}/preview").content.endswith(b"public")  # the first dataset's
+        with api_server.client(world.tokens["owner"]) as owner:
+            owner.patch(f"/records/{rid}/curation", json={"datasets": {str(second): {"featured": True}}})
+        assert anon.get(f"/records/{rid}/preview").content.endswith(b"second")
+        with api_server.client(world.tokens["owner"]) as owner:
+            owner.patch(f"/records/{rid}/curation", json={"datasets": {str(second): {"hidden": True}}})
+        assert anon.get(f"/records/{rid}/preview").content.endswith(b"public")  # hidden wins over featured
