@@ -16,7 +16,19 @@ import tornado.httpserver
 import tornado.web
 from tornado import httputil
 
-from nexuslims_kernel.api import admin, admin_stats, files, logger, logger_files, record_parts, records, tokens, zips
+from nexuslims_kernel.api import (
+    admin,
+    admin_stats,
+    curation,
+    files,
+    logger,
+    logger_files,
+    oai,
+    record_parts,
+    records,
+    tokens,
+    zips,
+)
 from nexuslims_kernel.api.access_log import log_request
 from nexuslims_kernel.api.auth import HubAuthenticator, TokenAuth, login_handler, make_hub_auth, oauth_callback_handler
 from nexuslims_kernel.api.base import DRAIN_FACTOR, BaseHandler, NotFoundHandler
@@ -69,6 +81,7 @@ def routes(prefix: str) -> list[tuple]:
     api = prefix.rstrip("/") + "/api/v1"
     return [
         (rf"{prefix.rstrip('/')}/?", RootRedirect),
+        (rf"{prefix.rstrip('/')}/records/{ID}", curation.LandingHandler),  # landing pages: the URL DOIs resolve to
         (rf"{api}/", IndexHandler),
         (rf"{api}/openapi\.json", OpenApiHandler),
         (rf"{api}/me", MeHandler),
@@ -79,6 +92,7 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/logger/heartbeat", logger.HeartbeatHandler),
         (rf"{api}/logger/reservations", logger.ReservationsHandler),
         (rf"{api}/logger/files", logger_files.FilesHandler),
+        (rf"{api}/oai", oai.OaiHandler),
         (rf"{api}/records", records.RecordsHandler),
         (rf"{api}/records/facets", records.FacetsHandler),
         (rf"{api}/records/{ID}", records.RecordHandler),
@@ -89,6 +103,10 @@ def routes(prefix: str) -> list[tuple]:
         (rf"{api}/records/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/activities/{ID}/zip", zips.ZipHandler),
         (rf"{api}/records/{ID}/files/(.+)", files.RecordFileHandler),
+        (rf"{api}/records/{ID}/curation", curation.CurationHandler),
+        (rf"{api}/records/{ID}/versions", curation.VersionsHandler),
+        (rf"{api}/records/{ID}/versions/{ID}", curation.VersionHandler),
+        (rf"{api}/records/{ID}/publish", curation.PublishHandler),
         (rf"{api}/datasets/{ID}", records.DatasetHandler),
         (rf"{api}/datasets/{ID}/file", files.DatasetFileHandler),
         (rf"{api}/datasets/{ID}/preview", files.PreviewHandler),

@@ -13,8 +13,8 @@ from nexuslims_kernel.api import sendfile
 from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.errors import ApiError
 from nexuslims_kernel.api.paths import parse_range, resolve_under
-from nexuslims_kernel.db.acl import get_visible_dataset, get_visible_record
-from nexuslims_kernel.db.models import Instrument, Record
+from nexuslims_kernel.db.acl import get_visible_dataset, get_visible_record, shown_clause
+from nexuslims_kernel.db.models import Dataset, Instrument, Record
 from nexuslims_kernel.errors import NotFoundError
 from nexuslims_kernel.stores import ObjectInfo, Store, check_key, is_store_url, parse_store_url
 from nexuslims_kernel.stores.base import shared_store
@@ -158,7 +158,8 @@ class RecordFileHandler(FileStreamMixin):
     def _locate(self, record_id: int, relpath: str) -> Path | tuple[Store, ObjectInfo]:
         with self.ctx.db.session() as sess:
             record = get_visible_record(sess, self.principal, record_id)
-            known = {rel for ds in record.datasets for rel in [ds.relpath, *(ds.companions or [])]}
+            shown = sess.execute(select(Dataset.relpath, Dataset.companions).where(Dataset.record_id == record.id, shown_clause()))
+            known = {rel for relpath, companions in shown for rel in [relpath, *(companions or [])]}
             if relpath not in known:
                 raise NotFoundError("file not found in this record")
             root = record.instrument.filestore_root

@@ -72,7 +72,8 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("get", "/records", "records", "List and search records you may see", "anyone", FILTERS + PAGE, responses={"200": "RecordPage"}),
     Endpoint("get", "/records/facets", "records", "Record counts per instrument, owner, dataset type, format", "anyone", FILTERS,
              responses={"200": "Facets"}),
-    Endpoint("get", "/records/{record_id}", "records", "One record: header, activities, datasets", "anyone", responses={"200": "Record"}),
+    Endpoint("get", "/records/{record_id}", "records", "One record: header, activities, datasets (curated; hidden datasets left out)",
+             "anyone", [("version", "the record as curated at this version (default: the latest)")], responses={"200": "Record"}),
     Endpoint("get", "/records/{record_id}/outline", "records", "One record's header and activities with dataset counts, no datasets",
              "anyone", responses={"200": "RecordOutline"}),
     Endpoint("get", "/records/{record_id}/datasets", "records", "One page of a record's datasets (light, no raw metadata)", "anyone",
@@ -84,10 +85,27 @@ ENDPOINTS: list[Endpoint] = [
              "admin", [("weeks", "1-260, default 12"), ("until", "ISO date in the last week (default: latest session)"),
                        ("instrument", "one instrument")], responses={"200": "AdminStats"}),
     Endpoint("get", "/records/{record_id}/export/{format}", "records", "Export as xml, json, rocrate or eln (.eln: RO-Crate for ELNs)", "anyone",
+             [("version", "the record as curated at this version (default: the latest)")],
              responses={"200": "application/xml | Record | application/zip | application/vnd.eln+zip"}),
     *_files("/records/{record_id}/zip", "files", "All files of the record as a streamed zip", ZIP),
     *_files("/records/{record_id}/activities/{seq}/zip", "files", "One activity's files as a streamed zip", ZIP),
     *_files("/records/{record_id}/files/{relpath}", "files", "One file of the record (Range supported)", FILE),
+    Endpoint("get", "/records/{record_id}/curation", "curation", "The record's curation, hidden datasets included",
+             "the owner or an admin", responses={"200": "Curation"}),
+    Endpoint("patch", "/records/{record_id}/curation", "curation",
+             "Change title, description (Markdown), keywords, rating (owner) or datasets' hidden/featured/caption; "
+             "makes a new version", "the owner or an admin", request="CurationChange", responses={"200": "Curation"}),
+    Endpoint("get", "/records/{record_id}/versions", "curation", "The record's versions: who changed what, when", "anyone",
+             responses={"200": "VersionList"}),
+    Endpoint("get", "/records/{record_id}/versions/{version}", "curation", "The record as curated at one version (0 = as built)",
+             "anyone", responses={"200": "Record"}),
+    Endpoint("post", "/records/{record_id}/publish", "curation", "Mint the record's DOI with DataCite (public records only)",
+             "the owner or an admin", responses={"200": "PublishResult", "503": "Error"}),
+    *[Endpoint(method, "/oai", "publish", "OAI-PMH 2.0 (oai_dc, oai_datacite) of the public, unembargoed records", "anyone",
+               [("verb", "Identify, ListMetadataFormats, ListSets, ListIdentifiers, ListRecords or GetRecord"),
+                ("metadataPrefix", "oai_dc or oai_datacite"), ("identifier", "oai:<host>:record/<id>"), ("set", "a setSpec"),
+                ("from", "YYYY-MM-DD[Thh:mm:ssZ]"), ("until", "YYYY-MM-DD[Thh:mm:ssZ]"), ("resumptionToken", "from the last page")],
+               responses={"200": "text/xml"}) for method in ("get", "post")],
     Endpoint("get", "/datasets/{dataset_id}", "records", "One dataset with normalised and raw metadata", "anyone",
              responses={"200": "Dataset"}),
     *_files("/datasets/{dataset_id}/file", "files", "The dataset's file (Range supported)", FILE),
@@ -110,7 +128,7 @@ ENDPOINTS: list[Endpoint] = [
 ]
 
 ERROR = {"$ref": "#/components/responses/Error"}
-INTEGER_PARAMS = {"record_id", "dataset_id", "session_id", "seq", "token_id"}
+INTEGER_PARAMS = {"record_id", "dataset_id", "session_id", "seq", "token_id", "version"}
 
 
 def _content(spec: str) -> dict[str, Any]:

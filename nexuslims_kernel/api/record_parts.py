@@ -19,8 +19,8 @@ from nexuslims_kernel.api.errors import ApiError
 from nexuslims_kernel.api.files import PreviewHandler
 from nexuslims_kernel.api.params import int_arg
 from nexuslims_kernel.api.paths import resolve_under
-from nexuslims_kernel.db.acl import Principal, get_visible_record
-from nexuslims_kernel.db.models import Activity, Dataset
+from nexuslims_kernel.db.acl import Principal, get_visible_record, shown_clause
+from nexuslims_kernel.db.models import Activity, Dataset, DatasetCuration
 from nexuslims_kernel.errors import NotFoundError
 from nexuslims_kernel.records.view import access_json, checksums, dataset_summary, instrument_json, iso
 
@@ -31,7 +31,7 @@ def outline(sess: Session, principal: Principal, record_id: int) -> dict[str, An
     """The record without its datasets: what a page shows before any thumbnail."""
     record = get_visible_record(sess, principal, record_id)
     counts = dict(sess.execute(
-        select(Dataset.activity_id, func.count()).where(Dataset.record_id == record_id).group_by(Dataset.activity_id)
+        select(Dataset.activity_id, func.count()).where(Dataset.record_id == record_id, shown_clause()).group_by(Dataset.activity_id)
     ).all())
     activities = sess.execute(
         select(Activity.id, Activity.seq, Activity.start, Activity.end, Activity.setup).where(Activity.record_id == record_id).order_by(Activity.seq)
@@ -50,7 +50,7 @@ def outline(sess: Session, principal: Principal, record_id: int) -> dict[str, An
 def dataset_page(sess: Session, principal: Principal, record_id: int, seq: int | None, offset: int, limit: int) -> dict[str, Any]:
     """One page of a record's (or one activity's) datasets, light enough for a gallery."""
     record = get_visible_record(sess, principal, record_id)
-    stmt = select(Dataset).where(Dataset.record_id == record_id)
+    stmt = select(Dataset).where(Dataset.record_id == record_id, shown_clause())
     if seq is not None:
         act_id = sess.scalar(select(Activity.id).where(Activity.record_id == record_id, Activity.seq == seq))
         if act_id is None:
@@ -83,14 +83,16 @@ class DatasetPageHandler(BaseHandler):
 
 
 class RecordPreviewHandler(PreviewHandler):
-    """GET /records/{id}/preview: the thumbnail of the record's first dataset that has one (result lists)."""
+    """GET /records/{id}/preview: the thumbnail of the record's first featured dataset, else its first one (result lists)."""
 
     def _locate(self, record_id: int) -> Path:
         with self.ctx.db.session() as sess:
             get_visible_record(sess, self.principal, record_id)
-            rel = sess.scalar(
-                select(Dataset.preview_path).where(Dataset.record_id == record_id, Dataset.preview_path.is_not(None))
-                .order_by(Dataset.acquired_at, Dataset.id).limit(1)
+            featured = select(DatasetCuration.dataset_id).where(DatasetCuration.record_id == record_id,
+                                                                 DatasetCuration.featured.is_(True))
+            rel = sess.scalar(  # a featured dataset's picture is the record's card (publish.curation), else the first
+                select(Dataset.preview_path).where(Dataset.record_id == record_id, Dataset.preview_path.is_not(None), shown_clause())
+                .order_by(Dataset.id.in_(featured).desc(), Dataset.acquired_at, Dataset.id).limit(1)
             )
             if rel is None:
                 raise NotFoundError(f"record {record_id} has no preview")

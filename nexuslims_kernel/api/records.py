@@ -46,8 +46,14 @@ class RecordsHandler(BaseHandler):
 
     def _list(self, flt: record_query.RecordFilter, sort: str, limit: int, cursor: str | None, want_total: bool) -> dict[str, Any]:
         def read(sess: Any) -> dict[str, Any]:  # page and total are separate statements: a build may land between them
+            from nexuslims_kernel.publish.merge import curated_titles
+
             rows, next_cursor = record_query.page(sess, self.principal, flt, sort=sort, limit=limit, cursor=cursor)
-            out: dict[str, Any] = {"items": [summary(row) for row in rows], "next_cursor": next_cursor}
+            items = [summary(row) for row in rows]
+            titles = curated_titles(sess, [item["id"] for item in items])
+            for item in items:  # the curated title wins (publish.merge)
+                item["title"] = titles.get(item["id"], item["title"])
+            out: dict[str, Any] = {"items": items, "next_cursor": next_cursor}
             if want_total:
                 out["total"] = record_query.count(sess, self.principal, flt)
             return out
@@ -68,12 +74,17 @@ class FacetsHandler(BaseHandler):
 
 
 def load_visible_json(handler: BaseHandler, record_id: int) -> dict[str, Any]:
-    """The record's full JSON form, if the caller may see it (404 otherwise)."""
+    """The record's full JSON form with its curation laid over it, if the caller may see it (404 otherwise).
+
+    ``?version=N`` gives the record as curated at version N (publish.merge).
+    """
+    from nexuslims_kernel.publish.merge import curated_json
     from nexuslims_kernel.records import load_record, to_json
 
+    version = int_arg(handler, "version", -1)
     with handler.ctx.db.session() as sess:
         get_visible_record(sess, handler.principal, record_id)
-        return to_json(load_record(sess, record_id))
+        return curated_json(sess, to_json(load_record(sess, record_id)), None if version < 0 else version)
 
 
 class RecordHandler(BaseHandler):

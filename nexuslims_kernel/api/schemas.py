@@ -165,6 +165,22 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "UserList": items_of("User"),
     "GroupList": items_of("Group"),
     "Rebuild": obj({"session_id": INT, "status": STR}, ["session_id", "status"]),
+    # -- curation and publication (nexuslims_kernel.publish) --
+    "CurationChange": obj({
+        "title": nullable(STR), "description": nullable(STR), "keywords": {"type": "array", "items": STR},
+        "rating": nullable(INT),
+        "datasets": {"type": "object", "additionalProperties": obj(
+            {"hidden": BOOL, "featured": BOOL, "caption": nullable(STR)}, strict=True)},
+    }, strict=True),
+    "Curation": obj({
+        "record_id": INT, "version": INT, "fields": OBJ, "datasets": OBJ, "doi": nullable(STR),
+        "published_version": nullable(INT), "published_at": nullable(TIME), "publish_error": nullable(STR), "changed": BOOL,
+    }, ["record_id", "version", "fields", "datasets", "doi"]),
+    "VersionList": items_of("Version"),
+    "Version": obj({"version": INT, "created_at": TIME, "created_by": STR, "diff": OBJ, "published": BOOL},
+                   ["version", "created_at", "created_by", "diff", "published"]),
+    "PublishResult": obj({"record_id": INT, "doi": STR, "state": STR, "published_version": INT, "url": STR},
+                         ["record_id", "doi", "state", "published_version", "url"]),
     "Access": obj({"owner": nullable(STR), "group": nullable(STR), "is_public": BOOL, "embargo_until": nullable(TIME)},
                   ["owner", "group", "is_public", "embargo_until"]),
     "AccessResult": obj({"id": INT, "owner": nullable(STR), "group": nullable(STR), "is_public": BOOL,

@@ -29,7 +29,7 @@ from nexuslims_kernel.api import sendfile, zipwriter
 from nexuslims_kernel.api.base import BaseHandler
 from nexuslims_kernel.api.files import bucket_store, disposition
 from nexuslims_kernel.api.paths import archive_name, resolve_under
-from nexuslims_kernel.db.acl import get_visible_record
+from nexuslims_kernel.db.acl import get_visible_record, shown_clause
 from nexuslims_kernel.db.models import Activity, Dataset, IndexedFile
 from nexuslims_kernel.errors import NotFoundError, NxhubError
 from nexuslims_kernel.files.lookup import indexed_by_relpath
@@ -123,7 +123,7 @@ class ZipHandler(BaseHandler):
     def _plan(self, record_id: int, seq: int | None) -> ZipPlan:
         with self.ctx.db.session() as sess:
             record = get_visible_record(sess, self.principal, record_id)
-            stmt = select(Dataset.relpath, Dataset.companions).where(Dataset.record_id == record.id).order_by(Dataset.id)
+            stmt = select(Dataset.relpath, Dataset.companions).where(Dataset.record_id == record.id, shown_clause()).order_by(Dataset.id)
             name = f"record-{record.id}.zip"
             if seq is not None:
                 act = sess.scalar(select(Activity.id).where(Activity.record_id == record.id, Activity.seq == seq))

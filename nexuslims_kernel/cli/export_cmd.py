@@ -31,13 +31,15 @@ from nexuslims_kernel.errors import InvalidInputError
 @click.pass_context
 def export(ctx: click.Context, record_id: int, fmt: str, output: Path | None, include_data: bool) -> None:
     """Export one record as Nexus Experiment XML, JSON, an RO-Crate zip or an .eln archive (with its files)."""
-    from nexuslims_kernel.records import get_exporter, load_record
+    from nexuslims_kernel.publish.merge import curated_json
+    from nexuslims_kernel.records import get_exporter, load_record, to_json
 
     spec = get_exporter(fmt)
     settings = settings_for(ctx)
     db = database_for(ctx)
     with db.session() as sess:
         record = load_record(sess, record_id)
+        data = curated_json(sess, to_json(record))  # curated title, hidden datasets left out (publish.merge)
     stdout = real_stdout()  # the document itself, even under 'nxhub --json'
     if output is None and fmt in ("rocrate", "eln") and stdout.isatty():
         raise InvalidInputError(f"an {spec.name} export is a zip file: give -o FILE (or redirect stdout)")
@@ -48,13 +50,13 @@ def export(ctx: click.Context, record_id: int, fmt: str, output: Path | None, in
         "store_root": record.instrument.filestore_root if include_data or fmt == "eln" else None,
     }
     if output is None:
-        spec.write(record, stdout.buffer, **options)
+        spec.write(data, stdout.buffer, **options)
         stdout.buffer.flush()
         return
     tmp = output.with_name(f".{output.name}.part")
     try:
         with tmp.open("wb") as fh:
-            spec.write(record, fh, **options)
+            spec.write(data, fh, **options)
         tmp.replace(output)
     except OSError as exc:
         raise InvalidInputError(f"cannot write {output}: {exc.strerror}") from None

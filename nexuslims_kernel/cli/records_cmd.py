@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from nexuslims_kernel.cli.curate_cmd import curate, publish, versions
 from nexuslims_kernel.cli.output import database_for, dump_json, emit, emit_one, wants_json
 from nexuslims_kernel.cli.sessions_cmd import parse_when
 
@@ -36,7 +37,7 @@ def _access(item: dict[str, Any]) -> str:
 
 @click.group()
 def records() -> None:
-    """List, search and show built records."""
+    """List, search, show, curate and publish built records."""
 
 
 @records.command("list")
@@ -83,11 +84,12 @@ def list_(ctx: click.Context, q: str | None, instrument: str | None, user: str |
 def show(ctx: click.Context, record_id: int, as_user: str | None) -> None:
     """One record: header, access, and its datasets by activity (--json: the complete record)."""
     from nexuslims_kernel.db.acl import get_visible_record
+    from nexuslims_kernel.publish.merge import curated_json
     from nexuslims_kernel.records import load_record, to_json
 
     with database_for(ctx).session() as sess:
         get_visible_record(sess, _principal(sess, as_user), record_id)
-        data = to_json(load_record(sess, record_id))
+        data = curated_json(sess, to_json(load_record(sess, record_id)))
     if wants_json(ctx):
         dump_json(data)
         return
@@ -97,3 +99,7 @@ def show(ctx: click.Context, record_id: int, as_user: str | None) -> None:
     rows = [{"activity": a["seq"], "file": d["relpath"], "signal": d["signal_index"], "type": d["dataset_type"],
              "acquired": d["acquired_at"], "error": d["error"]} for a in data["activities"] for d in a["datasets"]]
     emit(ctx, rows, ("activity", "file", "signal", "type", "acquired", "error"), title="Datasets by activity")
+
+
+for _command in (curate, versions, publish):
+    records.add_command(_command)

@@ -149,6 +149,21 @@ DEFAULT_FILESTORE_ROOTS = ("/srv", "/mnt", "/media", "/data", "/home")
 
 
 @dataclass(frozen=True)
+class PublishSettings:
+    """Curation, DOIs, landing pages and OAI-PMH (``nexuslims_kernel.publish``)."""
+
+    datacite_url: str = field(default="https://api.test.datacite.org", metadata={"doc": "DataCite REST API (the test API until you switch to https://api.datacite.org)"})
+    datacite_prefix: str = field(default="", metadata={"doc": "DOI prefix, e.g. 10.80000; empty = Publish is off"})
+    datacite_repository: str = field(default="", metadata={"doc": "DataCite repository id (the REST API user name)"})
+    datacite_password: str = field(default="", repr=False, metadata={"doc": "DataCite repository password (prefer the environment; never logged)"})
+    landing_url: str = field(default="", metadata={"doc": "Public base URL of landing pages (DOIs resolve to <landing_url>/records/<id>); default the API's own"})
+    publisher: str = field(default="NexusLIMS Hub", metadata={"doc": "Publisher named in DOI, OAI-PMH and schema.org metadata"})
+    admin_email: str = field(default="admin@localhost", metadata={"doc": "Contact address in the OAI-PMH Identify answer"})
+    oai_page_size: int = field(default=100, metadata={"doc": "Records per OAI-PMH page (then a resumption token)", "min": 1, "max": 10000})
+    timeout_s: float = field(default=20.0, metadata={"doc": "Time limit of one DataCite request, s", "min": 0.1})
+
+
+@dataclass(frozen=True)
 class Settings:
     """All of NexusLIMS Hub's configuration."""
 
@@ -165,6 +180,7 @@ class Settings:
     hub: HubSettings = field(default_factory=HubSettings)
     files: FilesSettings = field(default_factory=FilesSettings)
     ops: OpsSettings = field(default_factory=OpsSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
     # Derived locations: always absolute, never None after loading.
     @property
@@ -194,7 +210,7 @@ class Settings:
 
 
 _SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": ApiSettings, "hub": HubSettings,
-                    "files": FilesSettings, "sessions": SessionSettings, "ops": OpsSettings}
+                    "files": FilesSettings, "sessions": SessionSettings, "ops": OpsSettings, "publish": PublishSettings}
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:

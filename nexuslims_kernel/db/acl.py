@@ -20,11 +20,11 @@ import dataclasses
 import datetime as dt
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db.base import utcnow
-from nexuslims_kernel.db.models import Dataset, Instrument, Person, Record, memberships
+from nexuslims_kernel.db.models import Dataset, DatasetCuration, Instrument, Person, Record, memberships
 from nexuslims_kernel.errors import NotFoundError
 
 Kind = Literal["anonymous", "user", "instrument"]
@@ -109,10 +109,15 @@ def visible_record_ids(principal: Principal, now: dt.datetime | None = None) -> 
     return select(Record.id).where(visible_clause(principal, now))
 
 
+def shown_clause() -> ColumnElement[bool]:
+    """Datasets not hidden by their record's curator (hidden ones are kept but never shown or exported)."""
+    return ~exists().where(DatasetCuration.dataset_id == Dataset.id, DatasetCuration.hidden.is_(True))
+
+
 def visible_datasets(principal: Principal, stmt: Select | None = None, now: dt.datetime | None = None) -> Select:
-    """``stmt`` (default ``select(Dataset)``) limited to datasets of visible records."""
+    """``stmt`` (default ``select(Dataset)``) limited to shown datasets of visible records."""
     stmt = select(Dataset) if stmt is None else stmt
-    return stmt.join(Record, Record.id == Dataset.record_id).where(visible_clause(principal, now))
+    return stmt.join(Record, Record.id == Dataset.record_id).where(visible_clause(principal, now), shown_clause())
 
 
 def get_visible_record(sess: Session, principal: Principal, record_id: int) -> Record:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from nexuslims_kernel.db.base import utcnow
 from nexuslims_kernel.db.clean import db_clean
-from nexuslims_kernel.db.models import Activity, Dataset, InstrumentSession, Record
+from nexuslims_kernel.db.models import Activity, Dataset, InstrumentSession, Record, RecordCuration
 from nexuslims_kernel.errors import InvalidInputError
 from nexuslims_kernel.records.header import build_header
 from nexuslims_kernel.records.inputs import DatasetInput
@@ -176,6 +176,10 @@ def write_record(
     record.warnings = db_clean([str(w) for w in warnings])
     record.n_datasets = sum(len(items) for items in activities)
     record.search_text = _search_text(header, activities)
+    curated = None if record.id is None else sess.scalar(
+        select(RecordCuration.search_suffix).where(RecordCuration.record_id == record.id))
+    if curated:  # what people added stays findable (nexuslims_kernel.publish.curation.search_suffix)
+        record.search_text += "\n" + curated
     record.built_at = now
     record.updated_at = now
     sess.flush()

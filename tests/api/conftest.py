@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from apikit import KINDS, ApiServer, World, add_record
+from datacite_standin import StandIn
 
 from nexuslims_kernel.config import Settings
 from nexuslims_kernel.db import Database
@@ -42,3 +44,20 @@ def world(settings: Settings, db: Database, tmp_path: Path) -> World:
             rec, ds = add_record(sess, inst, kind, people["owner"], lab if kind == "group" else None, store, previews)
             records[kind], datasets[kind], sessions[kind], relpaths[kind] = rec.id, ds.id, rec.session_id, ds.relpath
     return World(tokens=tokens, records=records, datasets=datasets, sessions=sessions, store=store, relpaths=relpaths)
+
+
+@pytest.fixture
+def standin():
+    server = StandIn()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def publish_api(settings, db, standin):
+    configured = dataclasses.replace(settings, publish=dataclasses.replace(
+        settings.publish, datacite_url=standin.url, datacite_prefix="10.80000", datacite_repository=standin.user,
+        datacite_password=standin.password, landing_url="https://nexus.example.org/hub"))
+    server = ApiServer(configured, db)
+    yield server
+    server.stop()

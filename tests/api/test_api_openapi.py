@@ -50,7 +50,7 @@ def test_admin_bodies_of_the_wrong_type_are_400_naming_the_field(api_server, wor
         assert admin.get("/admin/users/alice").json()["display_name"] is None  # nothing changed
 
 
-def test_every_endpoint_answers_as_documented(api_server, world, settings) -> None:
+def test_every_endpoint_answers_as_documented(api_server, world, settings, publish_api) -> None:
     with api_server.client() as client:
         doc = client.get("/openapi.json").json()
     check = OpenApiChecker(doc, settings.api.base_path)
@@ -121,6 +121,19 @@ def test_every_endpoint_answers_as_documented(api_server, world, settings) -> No
         admin.get("/admin/stats", params={"weeks": 4})
         admin.patch(f"/admin/records/{rid}/access", json={"is_public": False, "embargo_until": "2030-01-01T00:00:00Z"})
         admin.patch(f"/admin/records/{rid}/access", json={"owner": ["x"]})
+    with check.client(api_server.base) as anon:  # publish: OAI-PMH
+        anon.get("/oai", params={"verb": "Identify"})
+        anon.post("/oai", data={"verb": "ListRecords", "metadataPrefix": "oai_dc"})
+    with check.client(publish_api.base, world.tokens["owner"]) as owner:  # publish: curation, versions, DOI (DataCite stand-in)
+        pub = world.records["public"]
+        owner.patch(f"/records/{pub}/curation", json={"title": "Curated", "keywords": ["k"], "rating": 3,
+                                                      "datasets": {str(world.datasets["public"]): {"featured": True}}})
+        owner.patch(f"/records/{pub}/curation", json={"rating": 9})
+        owner.get(f"/records/{pub}/curation")
+        owner.get(f"/records/{pub}/versions")
+        owner.get(f"/records/{pub}/versions/1")
+        owner.post(f"/records/{pub}/publish")
+        owner.post(f"/records/{rid}/publish")
     with check.client(api_server.base, world.tokens["owner"]) as owner:
         owner.delete(f"/me/tokens/{tokens[0]['id']}")
     with check.client(api_server.base, world.tokens["other"]) as other:

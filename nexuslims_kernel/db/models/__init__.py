@@ -3,6 +3,7 @@
 from nexuslims_kernel.db.base import Base
 from nexuslims_kernel.db.models.api_tokens import ApiToken
 from nexuslims_kernel.db.models.calendars import HarvestState, Reservation
+from nexuslims_kernel.db.models.curation import DatasetCuration, RecordCuration, RecordVersion
 from nexuslims_kernel.db.models.files import ExtractionCache, IndexedDir, IndexedFile
 from nexuslims_kernel.db.models.fixity import FixityCheck
 from nexuslims_kernel.db.models.instruments import Instrument
@@ -16,6 +17,7 @@ __all__ = [
     "ApiToken",
     "Base",
     "Dataset",
+    "DatasetCuration",
     "ExtractionCache",
     "FacilityMeta",
     "FixityCheck",
@@ -28,6 +30,8 @@ __all__ = [
     "Person",
     "Project",
     "Record",
+    "RecordCuration",
+    "RecordVersion",
     "Reservation",
     "SessionEvent",
     "memberships",
