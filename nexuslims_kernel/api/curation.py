@@ -17,6 +17,17 @@ from nexuslims_kernel.publish import curation
 from nexuslims_kernel.publish.merge import published_info
 
 
+def service_root(handler: BaseHandler) -> str:
+    """Where this service is reached from outside: the hub's public URL when set, else the request's own host.
+
+    DOIs point here unless ``publish.landing_url`` says otherwise, so a configured
+    URL wins over whatever Host header a request carried.
+    """
+    settings = handler.ctx.settings
+    origin = settings.hub.public_url.rstrip("/") if settings.hub.public_url else f"{handler.request.protocol}://{handler.request.host}"
+    return origin + settings.api.base_path.rstrip("/")
+
+
 def curation_state(sess: Session, record_id: int) -> dict[str, Any]:
     row = curation.curation_row(sess, record_id)
     out = {"record_id": record_id, "version": row.version if row else 0, **curation.snapshot(sess, record_id),
@@ -85,8 +96,8 @@ class PublishHandler(BaseHandler):
     async def post(self, record_id: str) -> None:
         from nexuslims_kernel.publish.release import publish_record
 
-        base = f"{self.request.protocol}://{self.request.host}{self.ctx.settings.api.base_path.rstrip('/')}"
-        self.send_json(await self.run(publish_record, self.ctx.db, self.ctx.settings, self.principal, int(record_id), base))
+        self.send_json(await self.run(publish_record, self.ctx.db, self.ctx.settings, self.principal, int(record_id),
+                                      service_root(self)))
 
 
 class LandingHandler(BaseHandler):
@@ -99,7 +110,7 @@ class LandingHandler(BaseHandler):
         from nexuslims_kernel.publish.merge import curated_json
         from nexuslims_kernel.records import load_record, to_json
 
-        root = f"{self.request.protocol}://{self.request.host}{self.ctx.settings.api.base_path.rstrip('/')}"
+        root = service_root(self)
         api = f"{root}/api/v1"
         url = datacite.landing_url(self.ctx.settings, int(record_id), root)
 

@@ -15,8 +15,10 @@ class OaiHandler(BaseHandler):
     """One OAI-PMH request: arguments in the query (GET) or a form body (POST)."""
 
     def _base(self) -> tuple[str, str]:
-        root = f"{self.request.protocol}://{self.request.host}"
-        return root + self.request.path, root + self.ctx.settings.api.base_path.rstrip("/")
+        from nexuslims_kernel.api.curation import service_root
+
+        root = service_root(self)
+        return root + "/api/v1/oai", root
 
     async def get(self) -> None:
         await self._answer({k: [v.decode("utf-8", "replace") for v in vs] for k, vs in self.request.query_arguments.items()})

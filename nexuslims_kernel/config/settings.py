@@ -156,7 +156,7 @@ class PublishSettings:
     datacite_prefix: str = field(default="", metadata={"doc": "DOI prefix, e.g. 10.80000; empty = Publish is off"})
     datacite_repository: str = field(default="", metadata={"doc": "DataCite repository id (the REST API user name)"})
     datacite_password: str = field(default="", repr=False, metadata={"doc": "DataCite repository password (prefer the environment; never logged)"})
-    landing_url: str = field(default="", metadata={"doc": "Public base URL of landing pages (DOIs resolve to <landing_url>/records/<id>); default the API's own"})
+    landing_url: str = field(default="", metadata={"doc": "Public base URL of landing pages (DOIs resolve to <landing_url>/records/<id>); default hub.public_url + the API's base path, else the request's host"})
     publisher: str = field(default="NexusLIMS Hub", metadata={"doc": "Publisher named in DOI, OAI-PMH and schema.org metadata"})
     admin_email: str = field(default="admin@localhost", metadata={"doc": "Contact address in the OAI-PMH Identify answer"})
     oai_page_size: int = field(default=100, metadata={"doc": "Records per OAI-PMH page (then a resumption token)", "min": 1, "max": 10000})
