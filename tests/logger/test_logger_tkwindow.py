@@ -21,6 +21,7 @@ from tkkit import add_note, end_session, invoke, journal_events, pump, screensho
 from nexuslims_kernel.db.models import Instrument, InstrumentSession, Person, Project
 
 UTC = dt.UTC
+KEPT_WINDOWS: list = []  # see open_tk
 
 
 @pytest.fixture
@@ -41,9 +42,11 @@ def open_tk(xvfb, logger_home):  # noqa: F811 -- the fixture imported above
     yield make
     for window in windows:
         window.close()
+    # A Tk interpreter freed on any thread but the one that made it aborts the whole process ("async handler deleted
+    # by the wrong thread") -- and a later test's server thread may run the cyclic GC. So closed windows (and their
+    # Tk roots) are kept for the life of the test process; collecting here was not enough (a traceback can hold one).
+    KEPT_WINDOWS.extend(windows)
     windows.clear()
-    # Tk objects live in reference cycles: collect them here, on the thread that made them. Left to the cyclic GC,
-    # they may be freed on a server thread, and Tcl aborts the whole process ("async handler deleted by the wrong thread").
     gc.collect()
 
 
