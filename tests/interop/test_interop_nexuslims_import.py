@@ -151,9 +151,13 @@ def test_a_file_that_is_not_a_nexuslims_db_is_one_line_saying_what_was_expected(
     other = tmp_path / "other.sqlite"
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE instruments (id INTEGER PRIMARY KEY, name TEXT)")
+    lookalike = tmp_path / "lookalike.sqlite"
+    with sqlite3.connect(lookalike) as conn:
+        conn.executescript("CREATE TABLE instruments (instrument_pid TEXT); CREATE TABLE session_log (id INTEGER);")
     text = tmp_path / "notes.db"
     text.write_text("not a database at all\n" * 100)
     for path, why in ((other, "no table 'session_log'"), (text, "it is not an SQLite database"),
+                      (lookalike, "table 'instruments' lacks filestore_path, location, display_name (2.x) or schema_name (1.x)"),
                       (tmp_path / "missing.db", "does not exist")):
         proc = _nxhub(env_for_cli, "import", "nexuslims", "--db", str(path))
         err = proc.stderr.decode().strip()

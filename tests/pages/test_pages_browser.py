@@ -108,6 +108,9 @@ def test_each_download_link_delivers_the_files_bytes(site, page):
     assert all(hashlib.sha256(act_zip.read(n)).hexdigest() == files[n.rsplit("/", 1)[-1]] for n in act_zip.namelist() if n.rsplit("/", 1)[-1] in files)
     xml = _download(page, page.get_by_role("link", name="Nexus XML"))
     assert xml.lstrip().startswith(b"<?xml") and b"Diffraction" in xml
+    eln = zipfile.ZipFile(__import__("io").BytesIO(_download(page, page.get_by_role("link", name=".eln (ELN)"))))
+    assert {n.split("/", 1)[0] for n in eln.namelist()} == {f"record-{rid}"}  # one top folder, as ELNs import it
+    assert any(n.endswith("/ro-crate-metadata.json") for n in eln.namelist())
     for i in range(page.locator(CARD).count()):
         page.locator(CARD).nth(i).click()
         title = page.locator(CARD).nth(i).locator(".nx-card-title").inner_text()

@@ -179,7 +179,8 @@ def test_rocrate_with_data_streams_to_an_unseekable_sink_and_confines_paths(db, 
 
 
 def test_registry():
-    assert set(EXPORTERS) == {"xml", "json", "rocrate"}
+    assert set(EXPORTERS) == {"xml", "json", "rocrate", "eln"}  # eln: registered from nexuslims_kernel.interop
+    assert (get_exporter("eln").media_type, get_exporter("eln").extension) == ("application/vnd.eln+zip", "eln")
     assert (get_exporter("xml").media_type, get_exporter("rocrate").extension) == ("application/xml", "zip")
     assert get_exporter("zip").name == "rocrate" and get_exporter("JSON").filename(3) == "record-3.json"
     with pytest.raises(InvalidInputError, match="unknown export format 'pdf'"):
