@@ -12,7 +12,6 @@ through the ORM by ``nemo_seed.py`` run inside the venv. We talk to it over HTTP
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -22,6 +21,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from venvkit import ensure_venv, run
 
 NEMO_VERSION = "8.1.5"
 REPO = Path(__file__).resolve().parents[2]
@@ -75,35 +76,18 @@ def venv_dir() -> Path:
     return Path(os.environ.get("NXHUB_NEMO_VENV") or REPO / ".venv-nemo" / NEMO_VERSION)
 
 
-def _run(cmd: list, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd[:4]))} failed ({result.returncode}): {result.stderr[-2000:]}")
-    return result
-
-
 def ensure_nemo() -> Path:
     """The NEMO venv with its settings and a cached empty database; returns the venv folder."""
-    venv = venv_dir()
-    ready = venv / f".ready-{NEMO_VERSION}"
-    if ready.is_file():
-        return venv
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / f".lock-{NEMO_VERSION}", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs at once install only once; closing the file unlocks
-        if ready.is_file():
-            return venv
-        python = os.environ.get("NXHUB_NEMO_PYTHON") or sys.executable  # ours: a Python NEMO supports (3.11+)
-        if not (venv / "bin" / "python").exists():
-            _run([python, "-m", "venv", str(venv)])
-        _run([str(venv / "bin" / "pip"), "install", "-q", f"nemo=={NEMO_VERSION}"], timeout=1800)
+
+    def settings_and_empty_db(venv: Path) -> None:
         (venv / "project").mkdir(exist_ok=True)
         (venv / "project" / "nemo_test_settings.py").write_text(SETTINGS)
         template = venv / "project" / "empty.sqlite3"
         template.unlink(missing_ok=True)
-        _run([str(venv / "bin" / "django-admin"), "migrate", "--run-syncdb"], env=_env(venv, template), timeout=600)
-        ready.write_text(NEMO_VERSION)
-    return venv
+        run([str(venv / "bin" / "django-admin"), "migrate", "--run-syncdb"], env=_env(venv, template), timeout=600)
+
+    python = os.environ.get("NXHUB_NEMO_PYTHON") or sys.executable  # ours: a Python NEMO supports (3.11+)
+    return ensure_venv(venv_dir(), f"nemo=={NEMO_VERSION}", NEMO_VERSION, python, settings_and_empty_db)
 
 
 def _env(venv: Path, db: Path, tz: str = "UTC") -> dict[str, str]:
@@ -134,7 +118,7 @@ class NemoServer:
         return f"http://127.0.0.1:{self.port}/api/"
 
     def seed(self, *ops: dict) -> list:
-        out = _run([str(self.venv / "bin" / "python"), str(HERE / "nemo_seed.py")], input=json.dumps(list(ops)),
+        out = run([str(self.venv / "bin" / "python"), str(HERE / "nemo_seed.py")], input=json.dumps(list(ops)),
                    env=_env(self.venv, self.db, self.tz), timeout=600)
         return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -7,12 +7,11 @@ and reused. Our code never imports NexusLIMS: its CLI (``nexuslims db init``) cr
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
+
+from venvkit import ensure_venv, run
 
 NEXUSLIMS_VERSION = "2.8.0"
 HERE = Path(__file__).parent
@@ -23,29 +22,9 @@ def venv_dir() -> Path:
     return Path(os.environ.get("NXHUB_NEXUSLIMS_VENV") or REPO / ".venv-nexuslims" / NEXUSLIMS_VERSION)
 
 
-def _run(cmd: list, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
-    if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, cmd[:4]))} failed ({result.returncode}): {result.stderr[-2000:]}")
-    return result
-
-
 def ensure_nexuslims() -> Path:
     """The venv with ``nexuslims==2.8.0`` installed; returns its folder."""
-    venv = venv_dir()
-    ready = venv / f".ready-{NEXUSLIMS_VERSION}"
-    if ready.is_file():
-        return venv
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / f".lock-{NEXUSLIMS_VERSION}", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two runs at once install once
-        if ready.is_file():
-            return venv
-        if not (venv / "bin" / "python").exists():
-            _run([sys.executable, "-m", "venv", str(venv)])
-        _run([str(venv / "bin" / "pip"), "install", "-q", f"nexuslims=={NEXUSLIMS_VERSION}"], timeout=1800)
-        ready.write_text(NEXUSLIMS_VERSION)
-    return venv
+    return ensure_venv(venv_dir(), f"nexuslims=={NEXUSLIMS_VERSION}", NEXUSLIMS_VERSION)
 
 
 def _env(db: Path) -> dict[str, str]:
@@ -63,7 +42,7 @@ def _env(db: Path) -> dict[str, str]:
 
 def make_db(venv: Path, db: Path, instruments: list[dict], logs: list[dict]) -> Path:
     """A NexusLIMS 2.8 database at ``db``: ``nexuslims db init``, then rows through its ORM."""
-    _run([str(venv / "bin" / "nexuslims"), "db", "init"], env=_env(db), timeout=300)
-    _run([str(venv / "bin" / "python"), str(HERE / "nexuslims_seed.py")], env=_env(db), timeout=300,
+    run([str(venv / "bin" / "nexuslims"), "db", "init"], env=_env(db), timeout=300)
+    run([str(venv / "bin" / "python"), str(HERE / "nexuslims_seed.py")], env=_env(db), timeout=300,
          input=json.dumps({"instruments": instruments, "logs": logs}))
     return db
