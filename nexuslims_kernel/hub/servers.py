@@ -98,8 +98,7 @@ def configure_servers(c: Any, settings: Settings, repo: Path, state_dir: Path, d
     hub = settings.hub
     homes = homes_dir(settings, state_dir)
     homes.mkdir(parents=True, exist_ok=True, mode=0o700)
-    isolation = configure_spawner(c, settings, repo, state_dir, [Path(root) for _, root in stores(db)],
-                                  handed_over=[PAGES_DIR, ".jupyter"])
+    isolation = configure_spawner(c, settings, repo, state_dir, [Path(root) for _, root in stores(db)])
     c.Spawner.cmd = [sys.executable, "-m", "nexuslims_kernel.hub.launch", "singleuser"]
     c.Spawner.default_url = "/lab"
     c.Spawner.mem_limit = hub.server_memory or None  # MEM_LIMIT / CPU_LIMIT in the server (JupyterLab's indicator)

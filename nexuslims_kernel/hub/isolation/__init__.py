@@ -100,8 +100,7 @@ def homes_dir(settings: Settings, state_dir: Path) -> Path:
     return settings.hub.homes_dir or state_dir / "home"
 
 
-def configure_spawner(c: Any, settings: Settings, repo: Path, state_dir: Path, store_roots: list[Path],
-                      handed_over: list[str]) -> Isolation:
+def configure_spawner(c: Any, settings: Settings, repo: Path, state_dir: Path, store_roots: list[Path]) -> Isolation:
     """JupyterHub's spawner class and its options for the isolation in force; returns it."""
     iso = resolve(settings)
     homes = homes_dir(settings, state_dir)
@@ -123,7 +122,6 @@ def configure_spawner(c: Any, settings: Settings, repo: Path, state_dir: Path, s
     options.shared = [str(p) for p in store_roots] if shared else []
     options.hidden = [str(p) for p in [settings.data_dir, state_dir, homes, settings.previews_path,
                                        settings.records_path, *([] if shared else store_roots)]]
-    options.handed_over = handed_over
     if iso.mode == "accounts":
         options.use_sandbox = iso.bwrap is not None
         options.readers = shared

@@ -65,11 +65,16 @@ def ensure_account(username: str, home: Path, readers: bool = False) -> Account:
                            "not using it (remove it or rename the hub user)")
     if readers:
         _join_readers(name)
-    home.mkdir(parents=True, exist_ok=True)
     account = Account(name, entry.pw_uid, entry.pw_gid, tuple(os.getgrouplist(name, entry.pw_gid)))
+    own_home(home, account)
+    return account
+
+
+def own_home(home: Path, account: Account) -> None:
+    """The home exists, is 0700, and everything in it (the pages and settings the hub copied in) is the account's."""
+    home.mkdir(parents=True, exist_ok=True)
     hand_over([home], account)
     home.chmod(0o700)
-    return account
 
 
 def hand_over(trees: list[Path], account: Account) -> None:

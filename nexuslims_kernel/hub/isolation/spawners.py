@@ -16,7 +16,7 @@ from jupyterhub.spawner import SimpleLocalProcessSpawner, set_user_setuid
 from tornado import web
 from traitlets import Bool, List, Unicode
 
-from nexuslims_kernel.hub.isolation.accounts import Account, AccountError, ensure_account, hand_over
+from nexuslims_kernel.hub.isolation.accounts import Account, AccountError, ensure_account, own_home
 from nexuslims_kernel.hub.isolation.sandbox import Sandbox
 
 NOBODY = "nobody"
@@ -36,7 +36,6 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
     read_only = List(Unicode(), config=True, help="Folders the server sees read-only (the software)")
     hidden = List(Unicode(), config=True, help="Folders the server never sees (data dir, homes, stores)")
     shared = List(Unicode(), config=True, help="Stores the server sees read-only (shared-mount)")
-    handed_over = List(Unicode(), config=True, help="Folders in a home the hub writes, made the person's")
 
     def sandbox(self, user_namespace: bool) -> Sandbox:
         return Sandbox(self.bwrap, Path(self.home_dir), [Path(p) for p in self.read_only],
@@ -48,14 +47,8 @@ class SandboxSpawner(SimpleLocalProcessSpawner):
             return None
         entry = pwd.getpwnam(NOBODY)  # a root hub told to sandbox still never runs people's code as root
         account = Account(NOBODY, entry.pw_uid, entry.pw_gid, ())
-        self._hand_home_over(account)
+        own_home(Path(self.home_dir), account)
         return account
-
-    def _hand_home_over(self, account: Account) -> None:
-        home = Path(self.home_dir)
-        home.mkdir(parents=True, exist_ok=True)
-        hand_over([home, *(home / name for name in self.handed_over)], account)
-        home.chmod(0o700)
 
     def wrap(self, cmd: list[str]) -> list[str]:
         account = self.account()
@@ -81,9 +74,7 @@ class AccountSpawner(SandboxSpawner):
     readers = Bool(False, config=True, help="Accounts join the nxhub-readers group (shared-mount)")
 
     def account(self) -> Account:
-        account = ensure_account(self.user.name, Path(self.home_dir), readers=self.readers)
-        self._hand_home_over(account)
-        return account
+        return ensure_account(self.user.name, Path(self.home_dir), readers=self.readers)
 
     def wrap(self, cmd: list[str]) -> list[str]:
         if self.use_sandbox:
