@@ -13,14 +13,14 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from lxml import etree
+from standinkit import LoopbackServer, RoutedHandler
 
 
-class CdcsStandIn:
+class CdcsStandIn(LoopbackServer):
     def __init__(self, token: str = "cdcs-secret", xsd: Path | None = None) -> None:
         self.token = token
         self.templates = [{"id": "tvm-1", "title": "Nexus Experiment", "current": "tpl-7", "versions": ["tpl-7"]}]
@@ -32,17 +32,7 @@ class CdcsStandIn:
         self._ids = itertools.count(1)
         self._schema = etree.XMLSchema(etree.parse(str(xsd))) if xsd else None
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(self._handler())
 
     def _check_body(self, body: dict, partial: bool = False) -> str | None:
         needed = () if partial else ("template", "title", "xml_content")
@@ -63,10 +53,7 @@ class CdcsStandIn:
     def _handler(self):
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(RoutedHandler):
             def _send(self, code: int, payload) -> None:
                 body = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
                 self.send_response(code)
@@ -136,14 +123,5 @@ class CdcsStandIn:
                     doc["workspace"] = seg[4]
                     return self._send(200, doc)
                 return self._send(404, {"detail": "Not found."})
-
-            def do_GET(self):
-                self._route("GET")
-
-            def do_POST(self):
-                self._route("POST")
-
-            def do_PATCH(self):
-                self._route("PATCH")
 
         return Handler

@@ -14,8 +14,9 @@ import email.policy
 import itertools
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+from standinkit import LoopbackServer, RoutedHandler
 
 API = "/api/v2/experiments"
 
@@ -30,7 +31,7 @@ def _multipart(content_type: str, raw: bytes) -> dict[str, tuple[str | None, byt
     return parts
 
 
-class ElabStandIn:
+class ElabStandIn(LoopbackServer):
     def __init__(self, api_key: str = "3-elab-key") -> None:
         self.api_key = api_key
         self.experiments: dict[str, dict] = {}
@@ -40,16 +41,7 @@ class ElabStandIn:
         self._ids = itertools.count(1)
         self._upload_ids = itertools.count(100)
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(self._handler())
 
     @staticmethod
     def _bad_fields(body: dict) -> str | None:
@@ -64,10 +56,7 @@ class ElabStandIn:
     def _handler(self):
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(RoutedHandler):
             def _send(self, code: int, payload=None, location: str | None = None) -> None:
                 body = b"" if payload is None else json.dumps(payload).encode()
                 self.send_response(code)
@@ -143,14 +132,5 @@ class ElabStandIn:
                                                     "comment": (form.get("comment") or (None, b""))[1].decode()}
                     return self._send(201, None, location=f"{standin.url.rstrip('/')}{API}/{seg[0]}/uploads/{uid}")
                 return self._error(404, "Nothing here")
-
-            def do_GET(self):
-                self._route("GET")
-
-            def do_POST(self):
-                self._route("POST")
-
-            def do_PATCH(self):
-                self._route("PATCH")
 
         return Handler
